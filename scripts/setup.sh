@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing aileron needs, from Debian 12 packages. Idempotent: packages
+# already present are skipped, so a second run costs one dpkg query.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libtomlplusplus-dev libyaml-cpp-dev catch2 libbenchmark-dev
+  libssl-dev zlib1g-dev
+  curl python3 netcat-openbsd procps
+)
+# Only for `bench/` (load runs against peers); install with AILERON_BENCH=1.
+if [[ "${AILERON_BENCH:-0}" == 1 ]]; then
+  packages+=(wrk nginx-light haproxy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
