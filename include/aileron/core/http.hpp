@@ -1,0 +1,178 @@
+#pragma once
+/// @file
+/// The HTTP vocabulary of aileron: a request and a response that stream their bodies, the
+/// per-request context, and the names every other header uses (`task`, `result`, ...).
+///
+/// A request is a Beast request header plus a pull-based body source; a response is a Beast
+/// response with a buffered string body, or a header plus a streamed body source. Bodies are
+/// never buffered by the framework: whoever needs a whole body reads it, with a limit.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aileron {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+template <class T>
+using result = boost::system::result<T>;
+/// Every asynchronous operation of the framework is a coroutine returning `task<T>`.
+template <class T = void>
+using task = asio::awaitable<T>;
+/// `auto [ec, n] = co_await op(..., use_nothrow);`: expected failures are values, not throws.
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+//----------------------------------------------------------------------------------------------
+
+/**
+ * A body that is pulled piece by piece. `next()` yields the next bytes, valid until the
+ * following call; an empty buffer means the body is complete. Nothing is read from the
+ * producer until the consumer asks, which is what gives streaming its backpressure.
+ */
+class body_source {
+public:
+    virtual ~body_source() = default;
+    /// The next piece of the body, or an empty buffer at the end; an error if it broke.
+    virtual task<result<asio::const_buffer>> next() = 0;
+    /// The total size when known in advance (a Content-Length), else nothing.
+    virtual std::optional<std::uint64_t> size() const noexcept = 0;
+};
+
+/// A body held in memory (tests, handlers that produce small bodies).
+class string_body_source final : public body_source {
+public:
+    explicit string_body_source(std::string data) : data_(std::move(data)) {}
+    task<result<asio::const_buffer>> next() override {
+        asio::const_buffer b = done_ ? asio::const_buffer{} : asio::buffer(data_);
+        done_ = true;
+        co_return b;
+    }
+    std::optional<std::uint64_t> size() const noexcept override { return data_.size(); }
+
+private:
+    std::string data_;
+    bool done_ = false;
+};
+
+class error_handler;
+class logger;
+
+/**
+ * What a request carries besides its message: where it came from, when it started, what the
+ * router matched, and the services (error handler, logger) the server configured for it.
+ * Owned by the connection; one per request, reused across keep-alive requests.
+ */
+class request_context {
+public:
+    tcp::endpoint local;
+    tcp::endpoint remote;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    /// The pattern the router matched ("/api/{id}"), empty before routing.
+    std::string_view pattern;
+    /// Wildcard values of the matched pattern, in pattern order.
+    std::vector<std::pair<std::string, std::string>> params;
+    const error_handler* errors = nullptr;
+    const logger* log = nullptr;
+
+    /// The value of wildcard `name`, or an empty view.
+    std::string_view param(std::string_view name) const noexcept {
+        for (auto& [k, v] : params)
+            if (k == name) return v;
+        return {};
+    }
+};
+
+//----------------------------------------------------------------------------------------------
+
+/**
+ * An incoming HTTP request: the Beast header (method, target, fields: the whole Beast API via
+ * the base class), a streamed body and the per-request context.
+ *
+ * @par Thread Safety
+ * A request belongs to one connection and is used on its executor only.
+ */
+class request : public http::request_header<> {
+public:
+    using header_type = http::request_header<>;
+
+    request() : request(header_type{}) {}
+    /// A request with `hdr` and the body `body` (none: an empty body). The context is the
+    /// request's own unless one is given (the server passes the connection's).
+    explicit request(header_type hdr, body_source* body = nullptr, request_context* ctx = nullptr)
+        : header_type(std::move(hdr)), body_(body), ctx_(ctx ? ctx : &own_ctx_.emplace()) {}
+    request(http::verb method, std::string_view target, unsigned version = 11)
+        : request(header_type{}) {
+        this->method(method);
+        this->target(target);
+        this->version(version);
+    }
+    request(const request&) = delete;
+    request& operator=(const request&) = delete;
+
+    header_type& header() noexcept { return *this; }
+    const header_type& header() const noexcept { return *this; }
+
+    /// The request body. Read it at most once; an empty body when the request has none.
+    body_source& body() noexcept { return body_ ? *body_ : empty_; }
+    /// Replaces the body (a middleware that transforms or buffers it).
+    void set_body(body_source* b) noexcept { body_ = b; }
+
+    request_context& context() noexcept { return *ctx_; }
+    const request_context& context() const noexcept { return *ctx_; }
+
+    /// Reads the whole body into a string. Fails with `http::error::body_limit` once more
+    /// than `limit` bytes arrived (what remains is left unread).
+    task<result<std::string>> read_body(std::size_t limit);
+
+private:
+    struct empty_source final : body_source {
+        task<result<asio::const_buffer>> next() override { co_return asio::const_buffer{}; }
+        std::optional<std::uint64_t> size() const noexcept override { return 0; }
+    };
+    std::optional<request_context> own_ctx_;   // only for requests made without a server;
+    body_source* body_;                        // declared first: ctx_ may point into it
+    request_context* ctx_;
+    empty_source empty_;
+};
+
+/**
+ * An HTTP response: a Beast response with a string body (the whole Beast API via the base
+ * class), or, when `stream()` is set, a header whose body is pulled from a source while it is
+ * written (chunked unless the source knows its size).
+ */
+class response : public http::response<http::string_body> {
+public:
+    using message_type = http::response<http::string_body>;
+
+    response() = default;
+    explicit response(http::status status, unsigned version = 11) : message_type(status, version) {}
+
+    message_type& message() noexcept { return *this; }
+
+    /// Streams the body from `src` instead of body(); the server writes it piece by piece.
+    void set_stream(std::unique_ptr<body_source> src) noexcept { stream_ = std::move(src); }
+    body_source* stream() const noexcept { return stream_.get(); }
+
+private:
+    std::unique_ptr<body_source> stream_;
+};
+
+}  // namespace aileron

@@ -1,0 +1,21 @@
+#include <aileron/registry/registry.hpp>
+
+#include <aileron/entrypoint/entrypoint.hpp>
+#include <aileron/handlers/echo.hpp>
+#include <aileron/handlers/health_check.hpp>
+#include <aileron/log/slogger.hpp>
+#include <aileron/server/http_server_resource.hpp>
+
+namespace aileron {
+
+void register_builtins(registry& reg) {
+    // core/v1
+    reg.add<entrypoint>();
+    reg.add<server::http_server_resource>();
+    reg.add<slogger>();
+    // app/v1
+    reg.add<handlers::echo>();
+    reg.add<handlers::health_check>();
+}
+
+}  // namespace aileron

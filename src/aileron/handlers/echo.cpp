@@ -1,0 +1,167 @@
+#include <aileron/handlers/echo.hpp>
+
+#include <aileron/log/logger.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace aileron::handlers {
+
+namespace {
+
+bool is_token_char(unsigned char c) noexcept {
+    return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+/// Go's textproto.CanonicalMIMEHeaderKey ("x-api-key" -> "X-Api-Key"); keys with characters
+/// that are not token characters are left as they are.
+std::string canonical_header_key(std::string_view k) {
+    std::string out{k};
+    for (unsigned char c : out)
+        if (!is_token_char(c)) return out;
+    bool upper = true;
+    for (auto& ch : out) {
+        auto c = static_cast<unsigned char>(ch);
+        if (upper && c >= 'a' && c <= 'z') ch = static_cast<char>(c - 'a' + 'A');
+        else if (!upper && c >= 'A' && c <= 'Z') ch = static_cast<char>(c - 'A' + 'a');
+        upper = ch == '-';
+    }
+    return out;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Percent-decoding as Go's url.PathUnescape (plus_is_space: QueryUnescape). On a bad escape
+/// returns false and sets `error` to Go's message.
+bool unescape(std::string_view s, bool plus_is_space, std::string& out, std::string& error) {
+    out.clear();
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                error = "invalid URL escape \"" + std::string{s.substr(i, std::min<std::size_t>(3, s.size() - i))} + "\"";
+                return false;
+            }
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (plus_is_space && s[i] == '+') {
+            out += ' ';
+        } else {
+            out += s[i];
+        }
+    }
+    return true;
+}
+
+std::string address_string(const tcp::endpoint& ep) {
+    auto a = ep.address();
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+/// The request headers as Go's json.Encoder with two-space indent prints an http.Header.
+std::string headers_json(const request& req) {
+    std::map<std::string, std::vector<std::string_view>> groups;   // sorted like Go's map keys
+    for (auto& f : req.header()) {
+        if (f.name() == http::field::host) continue;   // Go keeps Host out of Header
+        groups[canonical_header_key(f.name_string())].push_back(f.value());
+    }
+    if (groups.empty()) return "{}\n";
+    std::string out = "{\n";
+    bool first = true;
+    for (auto& [key, values] : groups) {
+        if (!first) out += ",\n";
+        first = false;
+        out += "  ";
+        append_json_string(out, key);
+        out += ": [\n";
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            out += "    ";
+            append_json_string(out, values[i]);
+            out += i + 1 < values.size() ? ",\n" : "\n";
+        }
+        out += "  ]";
+    }
+    out += "\n}\n";
+    return out;
+}
+
+response plain_error(const request& req, const std::string& text) {
+    response res{http::status::internal_server_error, req.version()};
+    res.set(http::field::content_type, "text/plain;charset=utf-8");
+    res.body() = text;
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace
+
+task<response> echo::operator()(request& req) const {
+    // The body first: a body larger than max_body is read and dropped, as AILERON does.
+    std::string body;
+    auto known = req.body().size();
+    if (known && *known > max_body) {
+        body = "REQUEST BODY TOO LARGE\n";
+        for (;;) {
+            auto piece = co_await req.body().next();
+            if (!piece || piece->size() == 0) break;
+        }
+    } else {
+        auto read = co_await req.read_body(max_body);
+        if (read) {
+            body = std::move(*read);
+        } else {
+            body = "REQUEST BODY TOO LARGE\n";
+            for (;;) {
+                auto piece = co_await req.body().next();
+                if (!piece || piece->size() == 0) break;
+            }
+        }
+    }
+
+    std::string_view target = req.target();
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    std::string_view raw_query = target.size() > raw_path.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
+    if (raw_path.starts_with("http://") || raw_path.starts_with("https://")) {   // absolute form
+        auto slash = raw_path.find('/', raw_path.find("//") + 2);
+        raw_path = slash == std::string_view::npos ? std::string_view{"/"} : raw_path.substr(slash);
+    }
+    std::string path, query, error;
+    if (!unescape(raw_path, false, path, error)) co_return plain_error(req, error);
+    if (!unescape(raw_query, true, query, error)) co_return plain_error(req, error);
+
+    const request_context& ctx = req.context();
+    std::string text;
+    text.reserve(512 + body.size());
+    text += "---------- Request ----------\n";
+    text += req.version() == 10 ? "Proto   : HTTP/1.0\n" : "Proto   : HTTP/1.1\n";
+    text += "Host   : ";
+    text += req[http::field::host];
+    text += "\nMethod : ";
+    text += req.method_string();
+    text += "\nURI    : ";
+    text += target;
+    text += "\nPath   : " + path;
+    text += "\nQuery  : " + query;
+    text += "\nRemote : " + address_string(ctx.remote);
+    text += "\n---------- Header ----------\n";
+    text += headers_json(req);
+    text += "---------- Body ----------\n";
+    text += body;
+    text += "\n--------------------------\n";
+
+    response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain;charset=utf-8");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.body() = std::move(text);
+    res.prepare_payload();
+    co_return res;
+}
+
+}  // namespace aileron::handlers

@@ -1,0 +1,500 @@
+#include <aileron/server/http_server.hpp>
+
+#include <aileron/core/error.hpp>
+#include <aileron/log/logger.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <ctime>
+#include <list>
+#include <thread>
+#include <unistd.h>
+
+namespace aileron::server {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t body_chunk_size = 16 * 1024;        // one read of a request body
+constexpr std::uint64_t max_unread_body_drain = 256 * 1024;   // Go discards up to 256 KiB
+
+/// The Date header value, formatted at most once per second per thread.
+std::string_view http_date() {
+    thread_local std::time_t last = 0;
+    thread_local char buf[40] = {};
+    std::time_t now = std::time(nullptr);
+    if (now != last) {
+        last = now;
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    }
+    return buf;
+}
+
+bool allows_body(unsigned status) noexcept { return status >= 200 && status != 204 && status != 304; }
+
+/// "host:port", ":port", "[v6]:port" -> host and port strings.
+bool split_addr(std::string_view addr, std::string& host, std::string& port) {
+    auto colon = addr.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host.assign(addr.substr(0, colon));
+    port.assign(addr.substr(colon + 1));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return !port.empty();
+}
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+    auto a = ep.address();
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+//----------------------------------------------------------------------------------------------
+
+struct connection {
+    explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool idle = true;   ///< waiting for a request to start: a drain closes it at once
+};
+
+/// One event loop, its acceptor, and the connections it owns.
+struct worker {
+    asio::io_context ioc{1};
+    tcp::acceptor acceptor{ioc};
+    std::list<connection*> conns;
+    bool draining = false;
+    asio::steady_timer drain_timer{ioc};
+};
+
+/// A request body read from the connection through the parser, piece by piece.
+class connection_body final : public body_source {
+public:
+    connection_body(connection& c, beast::flat_buffer& buf, http::request_parser<http::buffer_body>& p,
+                    std::chrono::seconds read_timeout, std::chrono::seconds write_timeout, bool expect_continue)
+        : c_(c), buf_(buf), parser_(p), read_timeout_(read_timeout), write_timeout_(write_timeout),
+          expect_continue_(expect_continue) {}
+
+    task<result<asio::const_buffer>> next() override {
+        if (failed_) co_return error_code{http::error::partial_message};
+        if (parser_.is_done()) co_return asio::const_buffer{};
+        if (expect_continue_) {
+            // The handler wants the body: now tell the client to send it.
+            expect_continue_ = false;
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            c_.stream.expires_after(write_timeout_);
+            auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(cont), use_nothrow);
+            if (ec) {
+                failed_ = true;
+                co_return ec;
+            }
+        }
+        if (!chunk_) chunk_ = std::make_unique<char[]>(body_chunk_size);
+        for (;;) {
+            auto& b = parser_.get().body();
+            b.data = chunk_.get();
+            b.size = body_chunk_size;
+            c_.stream.expires_after(read_timeout_);
+            auto [ec, n] = co_await http::async_read_some(c_.stream, buf_, parser_, use_nothrow);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                failed_ = true;
+                co_return ec;
+            }
+            std::size_t got = body_chunk_size - parser_.get().body().size;
+            if (got) co_return asio::const_buffer{chunk_.get(), got};
+            if (parser_.is_done()) co_return asio::const_buffer{};
+        }
+    }
+
+    std::optional<std::uint64_t> size() const noexcept override {
+        if (auto n = parser_.content_length()) return *n;
+        return std::nullopt;
+    }
+
+    bool done() const noexcept { return parser_.is_done(); }
+    bool failed() const noexcept { return failed_; }
+    bool continue_pending() const noexcept { return expect_continue_; }
+
+private:
+    connection& c_;
+    beast::flat_buffer& buf_;
+    http::request_parser<http::buffer_body>& parser_;
+    std::chrono::seconds read_timeout_, write_timeout_;
+    bool expect_continue_;
+    bool failed_ = false;
+    std::unique_ptr<char[]> chunk_;   // allocated only when a body is read
+};
+
+//----------------------------------------------------------------------------------------------
+
+struct http_server::impl {
+    explicit impl(http_server& s) : srv(s) {}
+
+    http_server& srv;
+    std::vector<std::unique_ptr<worker>> workers;
+    tcp::endpoint endpoint;
+
+    const logger& log() const { return srv.log_ ? *srv.log_ : logger::get_default(); }
+
+    task<void> accept_loop(worker& w);
+    task<void> serve(worker& w, tcp::socket sock);
+    task<bool> write_response(connection& c, response& res, bool head_only);
+    task<void> write_plain_error(connection& c, http::status status);
+    task<void> close_gracefully(connection& c);
+    void begin_drain(worker& w);
+};
+
+http_server::http_server(http_server_options opt, any_handler root)
+    : opt_(std::move(opt)), root_(std::move(root)), impl_(std::make_unique<impl>(*this)) {}
+
+http_server::~http_server() = default;
+
+tcp::endpoint http_server::local_endpoint() const { return impl_->endpoint; }
+
+error_code http_server::open() {
+    if (!impl_->workers.empty()) return {};
+    unsigned n = opt_.workers ? opt_.workers : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<worker>());
+    worker& first = *impl_->workers.front();
+
+    std::string host, port;
+    if (!split_addr(opt_.addr, host, port)) return asio::error::invalid_argument;
+    error_code ec;
+    tcp::endpoint ep;
+    if (host.empty()) {
+        // ":port" listens on every interface, IPv6 and IPv4 alike where IPv6 exists.
+        tcp::resolver r{first.ioc};
+        auto found = r.resolve("::", port, tcp::resolver::passive | tcp::resolver::numeric_host, ec);
+        if (ec || found.empty()) found = r.resolve("0.0.0.0", port, tcp::resolver::passive, ec);
+        if (ec) return ec;
+        ep = found.begin()->endpoint();
+    } else {
+        tcp::resolver r{first.ioc};
+        auto found = r.resolve(host, port, tcp::resolver::passive, ec);
+        if (ec) return ec;
+        if (found.empty()) return asio::error::host_not_found;
+        ep = found.begin()->endpoint();
+    }
+    tcp::acceptor& a = first.acceptor;
+    a.open(ep.protocol(), ec);
+        if (ec) return ec;
+    a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ep.address().is_v6()) a.set_option(asio::ip::v6_only(false), ec);
+    a.bind(ep, ec);
+    if (ec) {
+        // Fall back to IPv4 when the machine has no IPv6 (":port" only).
+        if (!host.empty() || !ep.address().is_v6()) return ec;
+        a.close(ec);
+        ep = tcp::endpoint{asio::ip::address_v4::any(), ep.port()};
+        a.open(ep.protocol(), ec);
+        if (ec) return ec;
+        a.set_option(asio::socket_base::reuse_address(true), ec);
+        a.bind(ep, ec);
+        if (ec) return ec;
+    }
+    a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
+    impl_->endpoint = a.local_endpoint(ec);
+    // Every other worker accepts from the same listening socket, through its own descriptor.
+    for (std::size_t i = 1; i < impl_->workers.size(); ++i) {
+        int fd = ::dup(a.native_handle());
+        if (fd < 0) return error_code{errno, boost::system::system_category()};
+        impl_->workers[i]->acceptor.assign(ep.protocol(), fd, ec);
+        if (ec) return ec;
+    }
+    return {};
+}
+
+error_code http_server::run(std::stop_token stop) {
+    if (error_code ec = open()) return ec;
+    auto& ws = impl_->workers;
+    std::string where = endpoint_string(impl_->endpoint);
+    for (auto& w : ws)
+        asio::co_spawn(w->ioc, impl_->accept_loop(*w), [this](std::exception_ptr e) {
+            if (e) impl_->log().error("accept loop failed");
+        });
+    impl_->log().info("server started. listening on " + where, {{"server", opt_.name}});
+
+    std::stop_callback on_stop{stop, [this, &ws, where] {
+        impl_->log().info("server shutting down " + where + " with graceful period " +
+                          std::to_string(opt_.shutdown_timeout.count()) + " seconds.", {{"server", opt_.name}});
+        for (auto& w : ws) asio::post(w->ioc, [this, wp = w.get()] { impl_->begin_drain(*wp); });
+    }};
+
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 1; i < ws.size(); ++i) threads.emplace_back([w = ws[i].get()] { w->ioc.run(); });
+    ws.front()->ioc.run();
+    threads.clear();   // joins
+    impl_->log().info("server stopped " + where, {{"server", opt_.name}});
+    return {};
+}
+
+//----------------------------------------------------------------------------------------------
+
+void http_server::impl::begin_drain(worker& w) {
+    if (w.draining) return;
+    w.draining = true;
+    error_code ec;
+    w.acceptor.close(ec);
+    for (connection* c : w.conns)
+        if (c->idle) c->stream.cancel();
+    if (w.conns.empty()) return;
+    w.drain_timer.expires_after(srv.opt_.shutdown_timeout);
+    w.drain_timer.async_wait([&w](error_code ec) {
+        if (ec) return;   // every connection finished in time
+        for (connection* c : w.conns) {
+            error_code ignored;
+            c->stream.socket().close(ignored);
+        }
+    });
+}
+
+task<void> http_server::impl::accept_loop(worker& w) {
+    for (;;) {
+        auto [ec, sock] = co_await w.acceptor.async_accept(use_nothrow);
+        if (ec) {
+            if (w.draining || !w.acceptor.is_open()) co_return;
+            // Out of descriptors or a transient error: back off instead of spinning.
+            asio::steady_timer t{w.ioc, 20ms};
+            co_await t.async_wait(use_nothrow);
+            continue;
+        }
+        if (srv.opt_.connection_limit && srv.connections_.load(std::memory_order_relaxed) >= srv.opt_.connection_limit)
+            continue;   // the socket closes as it goes out of scope
+        sock.set_option(tcp::no_delay(true), ec);
+        asio::co_spawn(w.ioc, serve(w, std::move(sock)), [this](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log().error("connection failed", {{"error", ex.what()}});
+            } catch (...) {
+                log().error("connection failed");
+            }
+        });
+    }
+}
+
+task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
+    const http_server_options& opt = srv.opt_;
+    connection c{std::move(sock)};
+    w.conns.push_front(&c);
+    auto self = w.conns.begin();
+    srv.connections_.fetch_add(1, std::memory_order_relaxed);
+    struct unregister {
+        http_server& srv;
+        worker& w;
+        std::list<connection*>::iterator it;
+        ~unregister() {
+            w.conns.erase(it);
+            srv.connections_.fetch_sub(1, std::memory_order_relaxed);
+            if (w.draining && w.conns.empty()) w.drain_timer.cancel();
+        }
+    } guard{srv, w, self};
+
+    request_context ctx;
+    error_code ec;
+    ctx.local = c.stream.socket().local_endpoint(ec);
+    ctx.remote = c.stream.socket().remote_endpoint(ec);
+    ctx.errors = srv.errors_;
+    ctx.log = srv.log_;
+
+    beast::flat_buffer buf;
+    bool first = true;
+    for (;;) {
+        // Wait for the first byte of a request; an idle connection is what a drain closes.
+        if (buf.size() == 0) {
+            if (w.draining) break;
+            c.idle = true;
+            c.stream.expires_after(first ? opt.read_header_timeout : opt.idle_timeout);
+            auto [rec, n] = co_await c.stream.async_read_some(buf.prepare(4096), use_nothrow);
+            c.idle = false;
+            if (rec) break;
+            buf.commit(n);
+        }
+        first = false;
+
+        http::request_parser<http::buffer_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes + 4096));
+        parser.body_limit(boost::none);   // bodies stream; BodyLimitMiddleware bounds them
+        c.stream.expires_after(opt.read_header_timeout);
+        auto [hec, hn] = co_await http::async_read_header(c.stream, buf, parser, use_nothrow);
+        if (hec) {
+            if (hec == http::error::header_limit) {
+                // A request line that alone overflows the limit is a URI too long.
+                auto data = static_cast<const char*>(buf.cdata().data());
+                std::string_view head{data, buf.size()};
+                auto eol = head.find('\n');
+                bool uri_too_long = eol == std::string_view::npos || eol > opt.max_header_bytes;
+                co_await write_plain_error(c, uri_too_long ? http::status::uri_too_long
+                                                           : http::status::request_header_fields_too_large);
+            } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
+                       hec != beast::error::timeout && hec != asio::error::operation_aborted &&
+                       hec != asio::error::connection_reset) {
+                co_await write_plain_error(c, http::status::bad_request);
+            }
+            break;
+        }
+        if (parser.get().target().size() > opt.max_header_bytes) {
+            co_await write_plain_error(c, http::status::uri_too_long);
+            break;
+        }
+        if (parser.get().version() != 10 && parser.get().version() != 11) {
+            co_await write_plain_error(c, http::status::http_version_not_supported);
+            break;
+        }
+        // HTTP/1.1 requires Host (RFC 9112 §3.2).
+        if (parser.get().version() == 11 && parser.get().count(http::field::host) != 1) {
+            co_await write_plain_error(c, http::status::bad_request);
+            break;
+        }
+
+        bool expect_continue = false;
+        if (auto e = parser.get()[http::field::expect]; !e.empty()) {
+            if (!beast::iequals(e, "100-continue")) {
+                co_await write_plain_error(c, http::status::expectation_failed);
+                break;
+            }
+            expect_continue = !parser.is_done();
+        }
+        connection_body body{c, buf, parser, opt.read_timeout, opt.write_timeout, expect_continue};
+        bool keep_alive = parser.keep_alive() && !opt.disable_keep_alive;
+        const bool head = parser.get().method() == http::verb::head;
+        const unsigned version = parser.get().version();
+
+        ctx.start = std::chrono::steady_clock::now();
+        ctx.pattern = {};
+        ctx.params.clear();
+        request req{std::move(parser.get().base()), &body, &ctx};
+
+        response res;
+        bool failed = false;
+        try {
+            res = co_await srv.root_(req);
+        } catch (const std::exception& ex) {
+            failed = true;
+            log().error("panic recovered", {{"error", ex.what()}});
+        }
+        if (failed) res = error_response(req, http_error{.status = http::status::internal_server_error,
+                                                         .code = "E2132", .kind = "CoreServerRecover"});
+
+        // A body the handler did not read must go before the next request can be parsed.
+        if (!body.done()) {
+            if (body.failed() || body.continue_pending()) keep_alive = false;
+            else if (auto n = body.size(); n && *n > max_unread_body_drain) keep_alive = false;
+        }
+        if (w.draining) keep_alive = false;
+
+        res.version(11);
+        res.keep_alive(keep_alive);
+        if (keep_alive && version == 10) res.set(http::field::connection, "keep-alive");
+        if (res.find(http::field::date) == res.end()) res.set(http::field::date, http_date());
+        if (!opt.alt_svc.empty()) res.set(http::field::alt_svc, opt.alt_svc);
+        if (!co_await write_response(c, res, head)) break;
+
+        if (!body.done() && keep_alive) {
+            std::uint64_t drained = 0;
+            while (!body.done() && drained <= max_unread_body_drain) {
+                auto piece = co_await body.next();
+                if (!piece) break;
+                drained += piece->size();
+            }
+            if (!body.done()) keep_alive = false;
+        }
+        if (!keep_alive) {
+            co_await close_gracefully(c);
+            break;
+        }
+    }
+}
+
+task<bool> http_server::impl::write_response(connection& c, response& res, bool head_only) {
+    const auto timeout = srv.opt_.write_timeout;
+    const unsigned status = res.result_int();
+    if (body_source* src = res.stream()) {
+        // Streamed body: the header, then each piece as it comes; the write timeout applies
+        // to each write, so a live stream is never cut.
+        http::response<http::buffer_body> m{std::move(res.base())};
+        if (auto n = src->size()) m.content_length(*n);
+        else if (allows_body(status)) m.chunked(true);
+        m.body().data = nullptr;
+        m.body().more = !head_only && allows_body(status);
+        http::response_serializer<http::buffer_body> sr{m};
+        c.stream.expires_after(timeout);
+        auto [ec, n] = co_await http::async_write_header(c.stream, sr, use_nothrow);
+        if (ec) co_return false;
+        if (!m.body().more) co_return true;
+        for (;;) {
+            auto piece = co_await src->next();
+            if (!piece) co_return false;   // a broken body ends the connection: never fake success
+            m.body().data = piece->size() ? const_cast<void*>(piece->data()) : nullptr;
+            m.body().size = piece->size();
+            m.body().more = piece->size() != 0;
+            c.stream.expires_after(timeout);
+            auto [wec, wn] = co_await http::async_write(c.stream, sr, use_nothrow);
+            if (wec == http::error::need_buffer) wec = {};
+            if (wec) co_return false;
+            if (!m.body().more) co_return true;
+        }
+    }
+    if (allows_body(status) && !res.has_content_length() && !res.chunked()) res.content_length(res.body().size());
+    c.stream.expires_after(timeout);
+    if (head_only) {
+        http::response_serializer<http::string_body> sr{res.message()};
+        auto [ec, n] = co_await http::async_write_header(c.stream, sr, use_nothrow);
+        co_return !ec;
+    }
+    auto [ec, n] = co_await http::async_write(c.stream, res.message(), use_nothrow);
+    co_return !ec;
+}
+
+task<void> http_server::impl::write_plain_error(connection& c, http::status status) {
+    // Like Go's net/http for requests it cannot parse: a short text body, then close.
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::connection, "close");
+    res.set(http::field::date, http_date());
+    res.body() = std::to_string(static_cast<unsigned>(status)) + " " + std::string{status_text(static_cast<unsigned>(status))};
+    res.prepare_payload();
+    c.stream.expires_after(srv.opt_.write_timeout);
+    co_await http::async_write(c.stream, res, use_nothrow);
+    co_await close_gracefully(c);
+}
+
+task<void> http_server::impl::close_gracefully(connection& c) {
+    // Send FIN, then read what the client still sends for a moment, so that unread request
+    // bytes do not turn the close into a reset that destroys the response in flight.
+    error_code ec;
+    auto& sock = c.stream.socket();
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    char sink[4096];
+    std::size_t total = 0;
+    c.stream.expires_after(2s);
+    while (total < max_unread_body_drain) {
+        auto [rec, n] = co_await c.stream.async_read_some(asio::buffer(sink), use_nothrow);
+        if (rec) break;
+        total += n;
+    }
+    sock.close(ec);
+}
+
+}  // namespace aileron::server
