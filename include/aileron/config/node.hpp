@@ -72,9 +72,10 @@ public:
     /// The value of `key` in a map node, or nullptr (also for non-maps).
     const node* find(std::string_view key) const;
     node* find(std::string_view key);
-    /// Appends (or replaces) `key` in a map node and returns the stored value.
+    /// Appends (or replaces) `key` in a map node and returns the stored value. A null node
+    /// becomes an empty map first; on replacement the key mark is kept unless one is given.
     node& set(std::string key, node value, mark key_mark = {});
-    /// Appends to a sequence node and returns the stored value.
+    /// Appends to a sequence node and returns the stored value (a null node becomes a list).
     node& push_back(node value);
 
     /// A short human name of the type, for messages: "a map", "a string", ...
@@ -91,5 +92,12 @@ struct map_entry {
     mark key_mark;
     node value;
 };
+
+/**
+ * True when `a` and `b` hold the same kinds and values, ignoring marks. Maps compare as sets of
+ * keys (entry order does not matter, so a TOML round trip that moves tables last still
+ * compares equal); sequences compare in order; NaN equals NaN.
+ */
+bool same_values(const node& a, const node& b) noexcept;
 
 }  // namespace aileron::config
