@@ -49,6 +49,8 @@ std::vector<document> parse_documents(std::string_view text, std::string file_na
  * `${V^^re}`, `${V,re}`, `${V,,re}`, `${V@U}`, `${V@u}`, `${V@L}`, `${V@l}`. Two passes, so
  * one level of nesting (`${A_${B}}`) works. `${V:?msg}` on an unset variable is reported to
  * `diag` at the line of the expression (`start` is the mark of the text's first character).
+ * Reads (and for `:=`/`=` writes) the process environment, so call it from one thread only,
+ * as config loading at startup does.
  */
 std::string expand_env(std::string_view text, const mark& start, diagnostics& diag);
 
@@ -60,6 +62,10 @@ bool load_env_file(const std::string& path, diagnostics& diag);
 
 /// Prints a node tree. YAML uses 2-space indentation; JSON is indented by 2; TOML prints a
 /// top-level map as tables. Used by `aileron -t` and by tests.
+///
+/// Every output reads back as the same kinds and values, except that JSON prints infinity and
+/// NaN as `null` and TOML leaves out nulls (it has none) and prints nothing for a root that is
+/// not a map. YAML and pretty JSON end with a newline; compact JSON does not.
 std::string to_yaml(const node& n);
 std::string to_json(const node& n, bool pretty = true);
 std::string to_toml(const node& n);

@@ -1,0 +1,317 @@
+/// @file
+/// yaml-cpp -> `config::node`, for YAML and JSON files. Every yaml-cpp exception stops here.
+///
+/// Plain scalars are typed with the YAML 1.2 core schema (what AILERON's yaml.v3 does for the
+/// common cases); quoted and block scalars are strings. yaml-cpp 0.7 does not apply `<<` merge
+/// keys, so they are applied here (explicit keys win over merged ones, as in yaml.v3).
+
+#include "detail/parsers.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+namespace aileron::config::detail {
+namespace {
+
+/// Alias expansion can blow a small file up exponentially ("billion laughs") or loop; these
+/// bound the tree built from one document.
+constexpr std::size_t max_values = 1'000'000;
+constexpr int max_depth = 512;
+
+constexpr std::string_view core_tag = "tag:yaml.org,2002:";
+
+bool
+all_of(std::string_view s, bool (*pred)(char)) noexcept
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), pred);
+}
+
+bool is_dec(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_oct(char c) noexcept { return c >= '0' && c <= '7'; }
+bool is_hex(char c) noexcept { return is_dec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+bool
+is_null_text(std::string_view s) noexcept
+{
+    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float.
+bool
+is_float_text(std::string_view s) noexcept
+{
+    std::size_t i = 0;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    std::size_t int_digits = 0, frac_digits = 0;
+    while (i < s.size() && is_dec(s[i])) ++i, ++int_digits;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        while (i < s.size() && is_dec(s[i])) ++i, ++frac_digits;
+        if (int_digits == 0 && frac_digits == 0) return false;
+    } else if (int_digits == 0) {
+        return false;
+    }
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+        std::size_t exp_digits = 0;
+        while (i < s.size() && is_dec(s[i])) ++i, ++exp_digits;
+        if (exp_digits == 0) return false;
+    }
+    return i == s.size();
+}
+
+/// Decimal order of magnitude of an unsigned float text, to tell overflow from underflow.
+long
+magnitude(std::string_view s) noexcept
+{
+    const std::size_t e = s.find_first_of("eE");
+    long exponent = 0;
+    if (e != std::string_view::npos) {
+        std::string_view x = s.substr(e + 1);
+        const bool negative = !x.empty() && x.front() == '-';
+        if (!x.empty() && (x.front() == '-' || x.front() == '+')) x.remove_prefix(1);
+        if (std::from_chars(x.data(), x.data() + x.size(), exponent).ec != std::errc{}) exponent = 100000;
+        if (negative) exponent = -exponent;
+    }
+    const std::string_view mantissa = s.substr(0, e);
+    const std::size_t dot = mantissa.find('.');
+    std::string_view whole = mantissa.substr(0, dot);
+    const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : mantissa.substr(dot + 1);
+    while (!whole.empty() && whole.front() == '0') whole.remove_prefix(1);
+    if (!whole.empty()) return static_cast<long>(whole.size()) + exponent;
+    const std::size_t zeros = fraction.find_first_not_of('0');
+    return -static_cast<long>(zeros == std::string_view::npos ? fraction.size() : zeros) + exponent;
+}
+
+/// Locale-independent text -> double; values out of range become infinity or zero.
+std::optional<double>
+parse_double(std::string_view s) noexcept
+{
+    bool negative = false;
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
+        negative = s.front() == '-';
+        s.remove_prefix(1);
+    }
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+    if (p != s.data() + s.size()) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) v = magnitude(s) > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+    else if (ec != std::errc{}) return std::nullopt;
+    return negative ? -v : v;
+}
+
+/// Resolves a plain scalar with the YAML 1.2 core schema.
+node
+resolve_plain(const std::string& s, mark m)
+{
+    if (is_null_text(s)) {
+        node null;
+        null.set_where(std::move(m));
+        return null;
+    }
+    if (s == "true" || s == "True" || s == "TRUE") return node{true, std::move(m)};
+    if (s == "false" || s == "False" || s == "FALSE") return node{false, std::move(m)};
+
+    std::string_view t = s;
+    const bool negative = !t.empty() && t.front() == '-';
+    std::string_view digits = (!t.empty() && (t.front() == '-' || t.front() == '+')) ? t.substr(1) : t;
+    if (all_of(digits, is_dec)) {
+        std::int64_t v = 0;
+        const std::string_view signed_digits = negative ? t : digits;
+        auto [p, ec] = std::from_chars(signed_digits.data(), signed_digits.data() + signed_digits.size(), v);
+        if (ec == std::errc{} && p == signed_digits.data() + signed_digits.size()) return node{v, std::move(m)};
+        if (auto d = parse_double(t)) return node{*d, std::move(m)};   // too big for 64 bits
+        return node{s, std::move(m)};
+    }
+    if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o')) {
+        const std::string_view body = t.substr(2);
+        const int base = t[1] == 'x' ? 16 : 8;
+        if (all_of(body, base == 16 ? is_hex : is_oct)) {
+            std::int64_t v = 0;
+            auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v, base);
+            if (ec == std::errc{} && p == body.data() + body.size()) return node{v, std::move(m)};
+            return node{s, std::move(m)};   // does not fit in 64 bits: keep the text
+        }
+    }
+    if (is_float_text(t)) {
+        if (auto d = parse_double(t)) return node{*d, std::move(m)};
+    }
+    if (digits == ".inf" || digits == ".Inf" || digits == ".INF")
+        return node{negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity(),
+                    std::move(m)};
+    if (t == ".nan" || t == ".NaN" || t == ".NAN") return node{std::numeric_limits<double>::quiet_NaN(), std::move(m)};
+    return node{s, std::move(m)};
+}
+
+class converter {
+public:
+    converter(std::string_view text, const file_ptr& file, int first_line, diagnostics& diag)
+        : text_(text), file_(file), first_line_(first_line), diag_(diag) {}
+
+    mark mark_of(const YAML::Mark& m) const
+    {
+        if (m.is_null() || m.line < 0) return mark{file_, 0, 0};
+        return mark{file_, m.line + first_line_, m.column + 1};
+    }
+
+    /// Converts `in`; false when the document had to be abandoned (already reported).
+    bool convert(const YAML::Node& in, node& out, int depth)
+    {
+        const mark where = mark_of(in.Mark());
+        if (++values_ > max_values || depth > max_depth) {
+            if (!gave_up_)
+                diag_.add(where, depth > max_depth ? "values nested too deeply (recursive alias?)"
+                                                   : "document has too many values (alias expansion?)");
+            gave_up_ = true;
+            return false;
+        }
+        switch (in.Type()) {
+        case YAML::NodeType::Undefined:
+        case YAML::NodeType::Null: out = node{}; out.set_where(where); return true;
+        case YAML::NodeType::Scalar: out = scalar(in, where); return true;
+        case YAML::NodeType::Sequence: {
+            out = node::make_sequence(where);
+            for (const YAML::Node& item : in) {
+                node value;
+                if (!convert(item, value, depth + 1)) return false;
+                out.as_sequence().push_back(std::move(value));
+            }
+            return true;
+        }
+        case YAML::NodeType::Map: return convert_map(in, out, where, depth);
+        }
+        return true;
+    }
+
+private:
+    node scalar(const YAML::Node& in, const mark& where)
+    {
+        const std::string& tag = in.Tag();
+        const std::string& text = in.Scalar();
+        if (tag == "!") return node{text, where};   // quoted or block scalar: always a string
+        if (tag.starts_with(core_tag)) {
+            const std::string_view name = std::string_view(tag).substr(core_tag.size());
+            if (name == "str") return node{text, where};
+            node typed = resolve_plain(text, where);
+            typed.set_where(where);
+            const bool fits = (name == "int" && typed.kind() == node::type::integer) ||
+                              (name == "float" && (typed.kind() == node::type::floating ||
+                                                   typed.kind() == node::type::integer)) ||
+                              (name == "bool" && typed.kind() == node::type::boolean) ||
+                              (name == "null" && typed.is_null());
+            if (name == "float" && typed.kind() == node::type::integer)
+                return node{static_cast<double>(typed.as_int()), where};
+            if (!fits && (name == "int" || name == "float" || name == "bool" || name == "null"))
+                diag_.add(where, "`" + text + "` is not a valid !!" + std::string(name));
+            return typed;
+        }
+        node typed = resolve_plain(text, where);   // plain, or an application tag we ignore
+        typed.set_where(where);
+        return typed;
+    }
+
+    bool convert_map(const YAML::Node& in, node& out, const mark& where, int depth)
+    {
+        out = node::make_map(where);
+        std::unordered_map<std::string, int> seen;   // key -> line of its first occurrence
+        std::vector<node> merges;
+        for (const auto& entry : in) {   // iterator values are temporaries: bind, don't point
+            const YAML::Node& key = entry.first;
+            const mark key_mark = mark_of(key.Mark());
+            if (!key.IsScalar() && !key.IsNull()) {
+                diag_.add(key_mark, "map keys must be scalars");
+                continue;
+            }
+            const std::string name = key.IsNull() ? std::string{} : key.Scalar();
+            node value;
+            if (!convert(entry.second, value, depth + 1)) return false;
+            if (value.is_null() && !written_null(entry.second.Mark())) value.set_where(key_mark);
+            if (name == "<<" && key.Tag() == "?") {
+                merges.push_back(std::move(value));
+                continue;
+            }
+            if (auto [first, inserted] = seen.emplace(name, key_mark.line); !inserted) {
+                diag_.add(key_mark, "duplicate key \"" + name + "\" (first defined at line " +
+                                        std::to_string(first->second) + ")");
+                continue;
+            }
+            out.as_map().push_back(map_entry{name, key_mark, std::move(value)});
+        }
+        // `<<: *base` or `<<: [*a, *b]`: earlier sources win, explicit keys win over all.
+        for (node& merge : merges) {
+            std::vector<node*> sources;
+            if (merge.is_map()) sources.push_back(&merge);
+            else if (merge.is_sequence())
+                for (node& s : merge.as_sequence()) sources.push_back(&s);
+            for (node* source : sources) {
+                if (!source->is_map()) {
+                    diag_.add(source->where(), "a merge key (<<) needs a map or a list of maps");
+                    continue;
+                }
+                for (map_entry& e : source->as_map())
+                    if (seen.emplace(e.key, e.key_mark.line).second) out.as_map().push_back(e);
+            }
+        }
+        return true;
+    }
+
+    /// yaml-cpp marks an empty value (`key:`) at the token after it, often the next line;
+    /// such values are better reported at their key. True for a written `~`/`null`.
+    bool written_null(const YAML::Mark& m) const noexcept
+    {
+        if (m.is_null() || m.pos < 0 || static_cast<std::size_t>(m.pos) >= text_.size()) return false;
+        const std::string_view at = text_.substr(static_cast<std::size_t>(m.pos));
+        return at.starts_with("~") || at.starts_with("null") || at.starts_with("Null") || at.starts_with("NULL") ||
+               at.starts_with("!");
+    }
+
+    std::string_view text_;
+    file_ptr file_;
+    int first_line_;
+    diagnostics& diag_;
+    std::size_t values_ = 0;
+    bool gave_up_ = false;
+};
+
+}  // namespace
+
+bool
+plain_yaml_is_string(const std::string& text)
+{
+    return resolve_plain(text, mark{}).kind() == node::type::string;
+}
+
+void
+parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::string_view format_name,
+           std::vector<document>& out, diagnostics& diag)
+{
+    converter conv(text, file, first_line, diag);
+    try {
+        const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+        for (const YAML::Node& doc : docs) {
+            if (doc.IsNull() || !doc.IsDefined()) continue;   // empty or comment-only
+            const mark where = conv.mark_of(doc.Mark());
+            if (!doc.IsMap()) {
+                node probe;
+                const bool ok = conv.convert(doc, probe, 0);
+                diag.add(where, std::string("a config document must be a map (apiVersion, kind, metadata, spec), not ") +
+                                    std::string(node::type_name(ok ? probe.kind() : node::type::sequence)));
+                continue;
+            }
+            document d{{}, where};
+            if (conv.convert(doc, d.root, 0)) out.push_back(std::move(d));
+        }
+    } catch (const YAML::Exception& e) {
+        diag.add(conv.mark_of(e.mark), "invalid " + std::string(format_name) + ": " + e.msg);
+    } catch (const std::exception& e) {
+        diag.add(mark{file, first_line, 0}, "invalid " + std::string(format_name) + ": " + e.what());
+    }
+}
+
+}  // namespace aileron::config::detail
