@@ -94,7 +94,10 @@ private:
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (void)((enter<I + K>(req, early) && ++entered) && ...);
         }(std::make_index_sequence<J - I>{});
-        response res = early ? std::move(*early) : co_await run<J>(req);
+        // (An if, not ?: : GCC 12 miscompiles co_await inside a conditional expression.)
+        response res;
+        if (early) res = std::move(*early);
+        else res = co_await run<J>(req);
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (leave<J - 1 - K>(req, res, entered), ...);
         }(std::make_index_sequence<J - I>{});

@@ -20,7 +20,10 @@ task<response> dynamic_chain::run_filters(std::size_t i, request& req) const {
         ++j;
     }
     // When filter j answered early, only [i, j) see the response; otherwise all of [i, j).
-    response res = early ? std::move(*early) : co_await run(j, req);
+    // (An if, not ?: : GCC 12 miscompiles co_await inside a conditional expression.)
+    response res;
+    if (early) res = std::move(*early);
+    else res = co_await run(j, req);
     while (j-- > i) ms_[j].on_response(req, res);
     co_return res;
 }
