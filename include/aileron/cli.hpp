@@ -6,6 +6,7 @@
 namespace aileron {
 
 class registry;
+class any_runner;
 
 /// Exit codes of `run_cli`.
 enum exit_code : int {
@@ -21,5 +22,12 @@ enum exit_code : int {
  * `-v`, `-h`. SIGINT/SIGTERM drain gracefully; a second signal exits at once with 128+signal.
  */
 int run_cli(int argc, char** argv, const registry& reg);
+
+/**
+ * Opens `root` (binding its listeners), then runs it until it returns or SIGINT/SIGTERM asks
+ * it to drain; a second signal exits at once. For binaries that build their runners in code.
+ * Returns an exit code (0 clean stop, 1 failure).
+ */
+int run_until_signal(any_runner root);
 
 }  // namespace aileron

@@ -148,13 +148,7 @@ int print_template(const options& o, const registry& reg, const resource_graph& 
         return exit_usage;
     }
     if (parts.size() == 3) {
-        config::diagnostics diag;
-        auto cfg = k->decode(nullptr, diag, k->key());
-        if (!cfg) {
-            std::cerr << diag.to_string();
-            return exit_failure;
-        }
-        std::cout << render(resource_node(*k, "default", "default", k->encode(cfg.get())), o.out);
+        std::cout << render(resource_node(*k, "default", "default", k->skeleton()), o.out);
         return exit_ok;
     }
     std::string id = o.tmpl;
@@ -177,6 +171,8 @@ public:
         sigaddset(&set_, SIGINT);
         sigaddset(&set_, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+        // Blocked before any runner thread starts, so every thread inherits the mask and only
+        // this one receives the signals.
         thread_ = std::jthread{[this, &stop](std::stop_token self) {
             int count = 0;
             timespec tick{0, 100'000'000};
@@ -216,11 +212,6 @@ int run_cli(int argc, char** argv, const registry& reg) {
         return exit_ok;
     }
 
-    // The stop source and signal watch come first, so that every thread started later
-    // inherits the blocked signal mask.
-    std::stop_source stop;
-    signal_watch signals{stop};
-
     config::diagnostics diag;
     for (auto& env : o.envs) config::load_env_file(env, diag);
     if (!diag.ok()) {
@@ -256,7 +247,12 @@ int run_cli(int argc, char** argv, const registry& reg) {
         return exit_ok;
     }
 
-    any_runner root = ep->runner;
+    return run_until_signal(ep->runner);
+}
+
+int run_until_signal(any_runner root) {
+    std::stop_source stop;
+    signal_watch signals{stop};
     if (error_code ec = root.open()) {
         logger::get_default().error("failed to start", {{"error", ec.message()}});
         return exit_failure;

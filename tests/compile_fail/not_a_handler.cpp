@@ -1,4 +1,4 @@
-// expect: H is not a handler
+// expect: static_chain<[^ ]*not_handler>.*H is not a handler
 #include <aileron/chain/static_chain.hpp>
 
 namespace {

@@ -1,4 +1,4 @@
-// expect: this M is not a middleware
+// expect: M = [^ ]*wrong_signature.*this M is not a middleware
 // A type with neither on_request/on_response nor operator()(request&, Next) in a static chain
 // must give one short diagnostic that names the contract.
 #include <aileron/chain/static_chain.hpp>

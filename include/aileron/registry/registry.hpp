@@ -140,8 +140,10 @@ struct kind_entry {
                                               const std::string& id)> decode;
     /// Builds an instance from a decoded config; problems go to ctx.
     std::function<resource_object(const void* cfg, build_context& ctx)> create;
-    /// The spec with every default, for `aileron -t`.
+    /// A decoded config printed back as a spec (`aileron -t kind/namespace/name`).
     std::function<config::node(const void* cfg)> encode;
+    /// The spec with every default, for `aileron -t kind` (printed, not validated).
+    std::function<config::node()> skeleton;
 
     std::string key() const { return api_version + "/" + kind; }
 };
@@ -204,6 +206,7 @@ public:
             return o;
         };
         e.encode = [](const void* p) { return config::encode(*static_cast<const cfg_t*>(p)); };
+        e.skeleton = [] { return config::encode(cfg_t{}); };
         add_entry(std::move(e));
     }
 
