@@ -134,3 +134,31 @@ TEST_CASE("an empty dynamic chain is its handler", "[chain][dynamic]") {
     CHECK(test::run_task(d(req)).body() == "hi");
     CHECK(calls == 1);
 }
+
+#include <aileron/core/round_tripper.hpp>
+
+namespace {
+struct fake_transport {
+    aileron::task<aileron::result<aileron::response>> operator()(aileron::request&) const {
+        co_return aileron::response{aileron::http::status::ok, 11};
+    }
+};
+struct retry_once {
+    template <aileron::round_tripper Next>
+    aileron::task<aileron::result<aileron::response>> operator()(aileron::request& req, Next next) const {
+        auto res = co_await next(req);
+        if (!res) res = co_await next(req);
+        co_return res;
+    }
+};
+}  // namespace
+
+TEST_CASE("round trippers and tripperware are recognised by their signatures", "[chain][concepts]") {
+    STATIC_REQUIRE(aileron::round_tripper<fake_transport>);
+    STATIC_REQUIRE(aileron::tripperware<retry_once, fake_transport>);
+    STATIC_REQUIRE_FALSE(aileron::round_tripper<aileron::test::text_handler>);
+    aileron::request req{aileron::http::verb::get, "/"};
+    auto res = aileron::test::run_task(retry_once{}(req, fake_transport{}));
+    REQUIRE(res.has_value());
+    CHECK(res->result() == aileron::http::status::ok);
+}
