@@ -17,6 +17,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -402,6 +403,8 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
             else if (auto n = body.size(); n && *n > max_unread_body_drain) keep_alive = false;
         }
         if (w.draining) keep_alive = false;
+        // A handler or middleware may ask to close the connection after this response.
+        if (http::token_list{res[http::field::connection]}.exists("close")) keep_alive = false;
 
         res.version(11);
         res.keep_alive(keep_alive);

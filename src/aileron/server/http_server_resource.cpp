@@ -111,6 +111,7 @@ struct route {
 class router {
 public:
     task<response> operator()(request& req) const {
+        if (req.target() == "*") co_return asterisk(req);
         auto found = mux_.match(req[http::field::host], req.target());
         if (found.redirect()) co_return redirect(req, found.location);
         if (!found.matched() || !*found.value) co_return not_found(req);
@@ -128,8 +129,19 @@ public:
 
     serve_mux<const route*> mux_;
     std::vector<std::unique_ptr<route>> routes_;
+    bool general_options = false;   ///< httpConfig.enableGeneralOptionsHandler
 
 private:
+    /// `OPTIONS *` is answered by the server when enableGeneralOptionsHandler is set; any other
+    /// asterisk-form request is a 400, as Go's ServeMux answers it.
+    response asterisk(const request& req) const {
+        bool ok = general_options && req.method() == http::verb::options;
+        response res{ok ? http::status::ok : http::status::bad_request, req.version()};
+        if (!ok) res.set(http::field::connection, "close");
+        res.content_length(0);
+        return res;
+    }
+
     static response not_found(const request& req) {
         return error_response(req, http_error{.status = http::status::not_found, .code = "E2131",
                                               .kind = "CoreServerNotFound"});
@@ -173,6 +185,7 @@ std::vector<std::string> make_patterns(const std::vector<std::string>& hosts, co
 
 http_server_resource::http_server_resource(const config& cfg, build_context& ctx) {
     auto rt = std::make_shared<router>();
+    rt->general_options = cfg.http.enable_general_options_handler;
     for (std::size_t vi = 0; vi < cfg.virtual_hosts.size(); ++vi) {
         const virtual_host_spec& vh = cfg.virtual_hosts[vi];
         std::string vpath = "spec.virtualHosts[" + std::to_string(vi) + "]";
