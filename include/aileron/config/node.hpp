@@ -40,15 +40,15 @@ public:
     using map_t = std::vector<map_entry>;
 
     node() = default;
-    explicit node(bool v, mark m = {}) : value_(v), mark_(std::move(m)) {}
-    explicit node(std::int64_t v, mark m = {}) : value_(v), mark_(std::move(m)) {}
-    explicit node(double v, mark m = {}) : value_(v), mark_(std::move(m)) {}
-    explicit node(std::string v, mark m = {}) : value_(std::move(v)), mark_(std::move(m)) {}
-    explicit node(sequence_t v, mark m = {}) : value_(std::move(v)), mark_(std::move(m)) {}
-    explicit node(map_t v, mark m = {}) : value_(std::move(v)), mark_(std::move(m)) {}
+    explicit node(bool v, mark m = {});
+    explicit node(std::int64_t v, mark m = {});
+    explicit node(double v, mark m = {});
+    explicit node(std::string v, mark m = {});
+    explicit node(sequence_t v, mark m = {});
+    explicit node(map_t v, mark m = {});   // defined below, once map_entry is complete
 
-    static node make_map(mark m = {}) { return node{map_t{}, std::move(m)}; }
-    static node make_sequence(mark m = {}) { return node{sequence_t{}, std::move(m)}; }
+    static node make_map(mark m = {});
+    static node make_sequence(mark m = {});
 
     type kind() const noexcept { return static_cast<type>(value_.index()); }
     bool is_null() const noexcept { return kind() == type::null; }
@@ -92,6 +92,17 @@ struct map_entry {
     mark key_mark;
     node value;
 };
+
+// Constructors are defined out of the class: clang needs map_entry complete before the variant
+// holding vector<map_entry> is constructed.
+inline node::node(bool v, mark m) : value_(v), mark_(std::move(m)) {}
+inline node::node(std::int64_t v, mark m) : value_(v), mark_(std::move(m)) {}
+inline node::node(double v, mark m) : value_(v), mark_(std::move(m)) {}
+inline node::node(std::string v, mark m) : value_(std::move(v)), mark_(std::move(m)) {}
+inline node::node(sequence_t v, mark m) : value_(std::move(v)), mark_(std::move(m)) {}
+inline node node::make_sequence(mark m) { return node{sequence_t{}, std::move(m)}; }
+inline node::node(map_t v, mark m) : value_(std::move(v)), mark_(std::move(m)) {}
+inline node node::make_map(mark m) { return node{map_t{}, std::move(m)}; }
 
 /**
  * True when `a` and `b` hold the same kinds and values, ignoring marks. Maps compare as sets of
