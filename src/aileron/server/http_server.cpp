@@ -61,6 +61,18 @@ bool split_addr(std::string_view addr, std::string& host, std::string& port) {
     return !port.empty();
 }
 
+/// Whether a header section over the limit is a request target too long (414) rather than too
+/// many fields (431). The parser consumes the request line as soon as it is complete: once it
+/// has a target, the target's length decides; before, the unfinished request line is still at
+/// the front of the buffer and overflowed the limit by itself, unless it ends early.
+bool target_too_long(const http::request_parser<http::buffer_body>& parser, const beast::flat_buffer& buf,
+                     std::size_t max_header_bytes) {
+    if (!parser.get().target().empty()) return parser.get().target().size() > max_header_bytes;
+    std::string_view head{static_cast<const char*>(buf.cdata().data()), buf.size()};
+    auto eol = head.find('\n');
+    return eol == std::string_view::npos || eol > max_header_bytes;
+}
+
 std::string endpoint_string(const tcp::endpoint& ep) {
     auto a = ep.address();
     return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
@@ -334,19 +346,20 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         first = false;
 
         http::request_parser<http::buffer_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes + 4096));
+        const std::size_t header_limit = opt.max_header_bytes + 4096;   // Go's slack
+        parser.header_limit(static_cast<std::uint32_t>(header_limit));
         parser.body_limit(boost::none);   // bodies stream; BodyLimitMiddleware bounds them
         c.stream.expires_after(opt.read_header_timeout);
         auto [hec, hn] = co_await http::async_read_header(c.stream, buf, parser, use_nothrow);
+        // Beast holds its limit against the bytes it has not consumed yet; the fields it
+        // consumed from the first read do not count, so up to one more read (4 KiB) passes.
+        // Go limits the whole header section: count what was consumed too.
+        if (!hec && hn > header_limit) hec = http::error::header_limit;
         if (hec) {
             if (hec == http::error::header_limit) {
-                // A request line that alone overflows the limit is a URI too long.
-                auto data = static_cast<const char*>(buf.cdata().data());
-                std::string_view head{data, buf.size()};
-                auto eol = head.find('\n');
-                bool uri_too_long = eol == std::string_view::npos || eol > opt.max_header_bytes;
-                co_await write_plain_error(c, uri_too_long ? http::status::uri_too_long
-                                                           : http::status::request_header_fields_too_large);
+                co_await write_plain_error(c, target_too_long(parser, buf, opt.max_header_bytes)
+                                                  ? http::status::uri_too_long
+                                                  : http::status::request_header_fields_too_large);
             } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                        hec != beast::error::timeout && hec != asio::error::operation_aborted &&
                        hec != asio::error::connection_reset) {
