@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Starts the servers bench/load/compare.sh measures, all on 127.0.0.1, all with WORKERS event
+# loops (nginx worker_processes, HAProxy nbthread, aileron's HTTPServer `workers`):
+#   :BASE+0  upstream     nginx, 1 worker, `200 hello world`; what the proxies forward to
+#   :BASE+1  nginx        `return 200 '{}'`             (echo reference)
+#   :BASE+2  aileron      bench/load/echo.yaml: `200 {}` (HealthCheckHandler on /)
+#   :BASE+3  nginx-proxy  the same nginx, proxy_pass to the upstream
+#   :BASE+4  haproxy      proxy to the upstream
+# Each server's "pid start-time port" goes to $RUN/<name>.pid; peers-down.sh stops exactly those
+# processes (the start time tells a recycled PID from ours). Nothing is installed here.
+#
+# env: WORKERS=2  BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load
+#      AILERON_BIN=<repo>/build/aileron  NICE=0 (applied to every server alike)
+#      CPUS= (taskset CPU list for every server, e.g. 1; empty: unpinned)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+WORKERS=${WORKERS:-2} BASE=${BASE:-9300} NICE=${NICE:-0}
+RUN=${RUN:-${TMPDIR:-/tmp}/aileron-bench-load}
+AILERON_BIN=${AILERON_BIN:-$repo/build/aileron}
+
+# The servers live in a process session of their own: they outlive this script and the
+# terminal, and they share one scheduler autogroup, so none is favoured over another.
+if [ "$(ps -o sid= -p $$ | tr -d ' ')" != "$$" ]; then exec setsid -w "$0" "$@"; fi
+
+missing=()
+for tool in wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${tool%%:*}" ] || missing+=("${tool#*:}")
+done
+if ((${#missing[@]})); then
+  echo "missing Debian packages: ${missing[*]}" >&2
+  echo "install them with: AILERON_BENCH=1 scripts/setup.sh   (or: apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+PATH=$PATH:/usr/sbin
+[ -x "$AILERON_BIN" ] || { echo "no aileron binary at $AILERON_BIN: build the aileron_cli target or set AILERON_BIN" >&2; exit 1; }
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || { echo "WORKERS must be a positive integer" >&2; exit 1; }
+
+mkdir -p "$RUN/tmp"
+if compgen -G "$RUN/*.pid" >/dev/null; then
+  echo "servers from an earlier peers-up.sh are recorded in $RUN; run peers-down.sh first" >&2
+  exit 1
+fi
+for off in 0 1 2 3 4; do
+  if ss -ltnH "sport = :$((BASE + off))" | grep -q .; then
+    echo "port $((BASE + off)) is taken; pick another BASE" >&2
+    exit 1
+  fi
+done
+
+up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4))
+render() {  # render TEMPLATE OUTFILE
+  sed -e "s|@RUN@|$RUN|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@UPSTREAM_PORT@|$up|g" \
+      -e "s|@ECHO_PORT@|$echo_port|g" -e "s|@PROXY_PORT@|$nproxy|g" -e "s|@HAPROXY_PORT@|$hap|g" \
+      "$here/peers/$1" > "$RUN/$2"
+}
+start_time() {  # field 22 of /proc/PID/stat (counted after the parenthesised command name)
+  local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }; set -- $s; echo "${20}"
+}
+launch=(nice -n "$NICE"); [ -n "${CPUS:-}" ] && launch+=(taskset -c "$CPUS")
+start() {   # start NAME PORT COMMAND...  (nice and taskset exec, so $! is the server itself)
+  local name=$1 port=$2; shift 2
+  "${launch[@]}" "$@" > "$RUN/$name.log" 2>&1 < /dev/null &
+  echo "$! $(start_time $!) $port" > "$RUN/$name.pid"
+}
+
+render upstream.conf upstream.conf
+render nginx.conf nginx.conf
+render haproxy.cfg haproxy.cfg
+start upstream "$up" nginx -p "$RUN" -e "$RUN/upstream.err" -c "$RUN/upstream.conf"
+start nginx "$echo_port $nproxy" nginx -p "$RUN" -e "$RUN/nginx.err" -c "$RUN/nginx.conf"
+start haproxy "$hap" haproxy -db -f "$RUN/haproxy.cfg"
+start aileron "$ail" env AILERON_ADDR="127.0.0.1:$ail" AILERON_WORKERS="$WORKERS" \
+  "$AILERON_BIN" -f "$here/echo.yaml"
+
+# Every listener must answer 200 within ~10 s; otherwise stop everything and show why.
+printf '%-12s %-8s %-24s %s\n' NAME PID URL STATUS
+failed=0
+for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap; do
+  name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down
+  for _ in $(seq 50); do
+    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/") || true
+    [ "$code" = 200 ] && { status=up; break; }
+    sleep 0.2
+  done
+  printf '%-12s %-8s %-24s %s\n' "$name" "$(cut -d' ' -f1 "$RUN/$pidname.pid")" "http://127.0.0.1:$port/" "$status"
+  [ "$status" = up ] || { failed=1; tail -5 "$RUN/$pidname.log" "$RUN/$pidname.err" 2>/dev/null >&2 || true; }
+done
+echo "WORKERS=$WORKERS NICE=$NICE CPUS=${CPUS:-unpinned} RUN=$RUN aileron=$AILERON_BIN"
+if [ "$failed" = 1 ]; then
+  echo "a server did not come up; stopping what was started" >&2
+  RUN=$RUN "$here/peers-down.sh" >&2
+  exit 1
+fi
