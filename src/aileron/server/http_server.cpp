@@ -167,6 +167,8 @@ struct http_server::impl {
 
     const logger& log() const { return srv.log_ ? *srv.log_ : logger::get_default(); }
 
+    error_code listen();   ///< creates the workers, binds and listens
+
     task<void> accept_loop(worker& w);
     task<void> serve(worker& w, tcp::socket sock);
     task<bool> write_response(connection& c, response& res, bool head_only);
@@ -184,12 +186,23 @@ tcp::endpoint http_server::local_endpoint() const { return impl_->endpoint; }
 
 error_code http_server::open() {
     if (!impl_->workers.empty()) return {};
-    unsigned n = opt_.workers ? opt_.workers : std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<worker>());
-    worker& first = *impl_->workers.front();
+    if (error_code ec = impl_->listen()) {
+        // Name the address: with several servers, "Address already in use" alone names none.
+        impl_->log().error("cannot listen on " + opt_.addr, {{"server", opt_.name}, {"error", ec.message()}});
+        impl_->workers.clear();   // so that a later open() tries again instead of reporting success
+        return ec;
+    }
+    return {};
+}
+
+error_code http_server::impl::listen() {
+    const http_server_options& opt = srv.opt_;
+    unsigned n = opt.workers ? opt.workers : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>());
+    worker& first = *workers.front();
 
     std::string host, port;
-    if (!split_addr(opt_.addr, host, port)) return asio::error::invalid_argument;
+    if (!split_addr(opt.addr, host, port)) return asio::error::invalid_argument;
     error_code ec;
     tcp::endpoint ep;
     if (host.empty()) {
@@ -208,7 +221,7 @@ error_code http_server::open() {
     }
     tcp::acceptor& a = first.acceptor;
     a.open(ep.protocol(), ec);
-        if (ec) return ec;
+    if (ec) return ec;
     a.set_option(asio::socket_base::reuse_address(true), ec);
     if (ep.address().is_v6()) a.set_option(asio::ip::v6_only(false), ec);
     a.bind(ep, ec);
@@ -225,12 +238,12 @@ error_code http_server::open() {
     }
     a.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return ec;
-    impl_->endpoint = a.local_endpoint(ec);
+    endpoint = a.local_endpoint(ec);
     // Every other worker accepts from the same listening socket, through its own descriptor.
-    for (std::size_t i = 1; i < impl_->workers.size(); ++i) {
+    for (std::size_t i = 1; i < workers.size(); ++i) {
         int fd = ::dup(a.native_handle());
         if (fd < 0) return error_code{errno, boost::system::system_category()};
-        impl_->workers[i]->acceptor.assign(ep.protocol(), fd, ec);
+        workers[i]->acceptor.assign(ep.protocol(), fd, ec);
         if (ec) return ec;
     }
     return {};
