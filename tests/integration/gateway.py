@@ -28,6 +28,7 @@ import unittest
 START_TIMEOUT = 10.0      # seconds until a started gateway must accept connections
 STOP_TIMEOUT = 10.0       # seconds until a stopped gateway must have exited
 IO_TIMEOUT = 5.0          # seconds for any single socket operation
+READ_DEADLINE = 15.0      # seconds for reading one whole response (a trickling server fails)
 CLI_TIMEOUT = 20.0        # seconds for a run-to-completion CLI call
 
 
@@ -283,6 +284,7 @@ class RawConnection:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.settimeout(timeout)
         self.buf = b""
+        self._deadline = None
 
     def __enter__(self):
         return self
@@ -302,6 +304,8 @@ class RawConnection:
         self.sock.sendall(data)
 
     def _fill(self):
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise AssertionError("reading a response took longer than %.0f s" % READ_DEADLINE)
         chunk = self.sock.recv(65536)
         if not chunk:
             raise ConnectionClosed("connection closed by the server")
@@ -333,6 +337,13 @@ class RawConnection:
 
     def read_response(self, head=False):
         """Reads one complete response (a 1xx interim response counts as one)."""
+        self._deadline = time.monotonic() + READ_DEADLINE
+        try:
+            return self._read_response(head)
+        finally:
+            self._deadline = None
+
+    def _read_response(self, head):
         head_bytes = self._read_until(b"\r\n\r\n")
         lines = head_bytes[:-4].decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
@@ -371,8 +382,12 @@ class RawConnection:
         return resp
 
     def read_all_until_close(self):
-        """Everything the server still sends until it closes (bounded by IO_TIMEOUT per read)."""
-        return self._read_to_close()
+        """Everything the server still sends until it closes (fails on a timeout)."""
+        self._deadline = time.monotonic() + READ_DEADLINE
+        try:
+            return self._read_to_close()
+        finally:
+            self._deadline = None
 
     def closed_by_peer(self, within):
         """Whether the server closes the connection within `within` seconds (without sending)."""

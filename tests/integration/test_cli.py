@@ -3,6 +3,7 @@ folders and TOML configs (spec §2)."""
 
 import json
 import re
+import socket
 import tomllib
 import unittest
 
@@ -112,9 +113,11 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(r.stdout, "configuration OK\n")
 
     def test_check_does_not_open_the_listening_socket(self):
-        # Port 1 needs privileges (or is refused) to bind: --check must not try.
-        r = self.check(config_with(GOOD_HANDLER_1, port="1"))
-        self.assertEqual(r.returncode, 0, r.stderr)
+        with socket.socket() as held:   # a port in use: binding it would fail the check
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+            r = self.check(config_with(GOOD_HANDLER_1, port=str(held.getsockname()[1])))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_a_value_of_the_wrong_type_names_file_line_column_resource_and_field(self):
         r = self.check(config_with("        - handler: EchoHandler"))

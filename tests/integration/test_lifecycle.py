@@ -56,11 +56,16 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(got, code, "exit code after %.1f s\n%s" % (time.monotonic() - start, gw.output()))
 
     def start_slow_upload(self, gw, total):
-        """A POST to the echo whose body has only begun to arrive; returns (connection, sent)."""
+        """A POST to the echo whose body has only begun to arrive; returns (connection, sent).
+
+        The request asks for 100 Continue, which the server sends when the handler starts
+        reading the body: once it is here, the request is surely in flight (no sleep needed).
+        """
         c = gw.connect()
         self.addCleanup(c.close)
-        c.send(request_bytes("POST", "/echo", [("Content-Length", str(total))]) + b"x" * 10)
-        time.sleep(0.2)   # the handler is now reading the body
+        c.send(request_bytes("POST", "/echo", [("Content-Length", str(total)), ("Expect", "100-continue")]))
+        self.assertEqual(c.read_response().status, 100)
+        c.send(b"x" * 10)
         return c, 10
 
     def test_two_servers_in_one_process_both_answer_on_their_own_ports(self):
