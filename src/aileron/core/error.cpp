@@ -102,17 +102,22 @@ bool is_token(std::string_view s) noexcept {
     return true;
 }
 
-/// The first media range of Accept that parses as `type/subtype` (parameters dropped), as
-/// Go's mime.ParseMediaType would accept it; empty when none does.
-std::string_view first_media_type(std::string_view accept) noexcept {
+/// The first media range of Accept that parses as Go's mime.ParseMediaType accepts it (a
+/// token, or token/token; parameters dropped), lower-cased; empty when none does.
+std::string first_media_type(std::string_view accept) {
     while (!accept.empty()) {
         std::size_t comma = accept.find(',');
         std::string_view range = accept.substr(0, comma);
         accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
         std::string_view type = trim(range.substr(0, range.find(';')));
         std::size_t slash = type.find('/');
-        if (slash != std::string_view::npos && is_token(type.substr(0, slash)) && is_token(type.substr(slash + 1)))
-            return type;
+        bool ok = slash == std::string_view::npos
+                      ? is_token(type)
+                      : is_token(type.substr(0, slash)) && is_token(type.substr(slash + 1));
+        if (!ok) continue;
+        std::string out{type};
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
     }
     return {};
 }
@@ -129,7 +134,7 @@ representation pick(std::string_view media) noexcept {
 response default_error_handler::make(const request& req, const http_error& err) const {
     const unsigned code = static_cast<unsigned>(err.status);
     std::string_view text = status_text(code);
-    std::string_view media = first_media_type(req[http::field::accept]);
+    std::string media = first_media_type(req[http::field::accept]);
     representation rep = pick(media);
     if (rep == representation::json && !(iequals(media, "application/json") || iequals(media, "text/json")))
         media = "application/json";
@@ -156,7 +161,7 @@ response default_error_handler::make(const request& req, const http_error& err) 
         body += '\n';
         break;
     }
-    std::string content_type{media};
+    std::string content_type = media;
     content_type += "; charset=utf-8";
     res.set(http::field::content_type, content_type);
     res.set("X-Content-Type-Options", "nosniff");

@@ -69,7 +69,8 @@ std::string address_string(const tcp::endpoint& ep) {
 std::string headers_json(const request& req) {
     std::map<std::string, std::vector<std::string_view>> groups;   // sorted like Go's map keys
     for (auto& f : req.header()) {
-        if (f.name() == http::field::host) continue;   // Go keeps Host out of Header
+        // Go keeps Host and Transfer-Encoding out of Header (they become Request fields).
+        if (f.name() == http::field::host || f.name() == http::field::transfer_encoding) continue;
         groups[canonical_header_key(f.name_string())].push_back(f.value());
     }
     if (groups.empty()) return "{}\n";
@@ -103,27 +104,24 @@ response plain_error(const request& req, const std::string& text) {
 }  // namespace
 
 task<response> echo::operator()(request& req) const {
-    // The body first: a body larger than max_body is read and dropped, as AILERON does.
+    // The body first. A body announced larger than max_body is read and dropped, as AILERON
+    // does; one without a length is cut off there too (Go would buffer it all). A body that
+    // breaks off is echoed as far as it came.
     std::string body;
     auto known = req.body().size();
-    if (known && *known > max_body) {
-        body = "REQUEST BODY TOO LARGE\n";
-        for (;;) {
-            auto piece = co_await req.body().next();
-            if (!piece || piece->size() == 0) break;
+    bool too_large = known && *known > max_body;
+    for (;;) {
+        auto piece = co_await req.body().next();
+        if (!piece || piece->size() == 0) break;
+        if (too_large) continue;
+        if (body.size() + piece->size() > max_body) {
+            too_large = true;
+            body.clear();
+            continue;
         }
-    } else {
-        auto read = co_await req.read_body(max_body);
-        if (read) {
-            body = std::move(*read);
-        } else {
-            body = "REQUEST BODY TOO LARGE\n";
-            for (;;) {
-                auto piece = co_await req.body().next();
-                if (!piece || piece->size() == 0) break;
-            }
-        }
+        body.append(static_cast<const char*>(piece->data()), piece->size());
     }
+    if (too_large) body = "REQUEST BODY TOO LARGE\n";
 
     std::string_view target = req.target();
     std::string_view raw_path = target.substr(0, target.find('?'));

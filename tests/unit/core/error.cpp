@@ -30,7 +30,9 @@ TEST_CASE("the default error body follows the first parsable media range of Acce
     CHECK(render("application/yaml")[http::field::content_type] == "application/yaml; charset=utf-8");
     CHECK(render("text/json").body() == R"({"status":404,"statusText":"Not Found"})");
     CHECK(render("text/json")[http::field::content_type] == "text/json; charset=utf-8");
-    CHECK(render("bogus, text/plain").body().starts_with("status: 404"));
+    CHECK(render("a/b/c, text/plain").body().starts_with("status: 404"));   // a/b/c does not parse
+    CHECK(render("garbage, text/xml").body().starts_with("{"));              // a bare token does
+    CHECK(render("Text/XML")[http::field::content_type] == "text/xml; charset=utf-8");
 }
 
 TEST_CASE("error bodies use Go's status texts", "[core][error]") {
