@@ -18,6 +18,7 @@
 # env: DURATION=3 (s)  REPEATS=5  CONNS=50  THREADS=2  TARGETS="nginx aileron nginx-proxy haproxy"
 #      BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load  OTHER_MAX=15  RETRIES=8
 #      OUT=/tmp/aileron-load-<time>.txt (raw results)  WRK_CPUS= (taskset list for wrk)
+#      COMMIT= (recorded in the output; default: git rev-parse of this checkout)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 RUN=${RUN:-${TMPDIR:-/tmp}/aileron-bench-load}
@@ -108,8 +109,9 @@ for t in "${targets[@]}"; do
   [ "$code" = 200 ] || { echo "$t (${url[$t]}) answered '$code', not 200: is peers-up.sh running?" >&2; exit 1; }
 done
 
-commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
-echo "# $(date -Is) commit=$commit nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none}" | tee "$OUT"
+commit=${COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+workers=$(cat "$RUN/workers" 2>/dev/null || echo '?')
+echo "# $(date -Is) commit=$commit WORKERS=$workers nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none}" | tee "$OUT" >&2
 for t in "${targets[@]}"; do wrk_once 1 "${url[$t]}" > /dev/null; done   # warm-up
 hz=$(getconf CLK_TCK) retries=0
 for r in $(seq "$REPEATS"); do
