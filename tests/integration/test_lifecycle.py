@@ -202,3 +202,45 @@ class LifecycleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConnectionLimitTest(unittest.TestCase):
+    CONFIG = entrypoint("limited") + """\
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata:
+  name: limited
+spec:
+  addr: "127.0.0.1:@PORT@"
+  workers: 1
+  httpConfig:
+    listenConfig:
+      connectionLimit: 1
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: app/v1, kind: HealthCheckHandler}
+---
+apiVersion: app/v1
+kind: HealthCheckHandler
+"""
+
+    def test_at_the_connection_limit_a_new_client_waits_until_a_connection_closes(self):
+        gw = Gateway(self.CONFIG)
+        gw.start()
+        try:
+            time.sleep(0.2)   # let the start-up probe connection go
+            first = gw.connect()
+            first.send(request_bytes("GET", "/"))
+            self.assertEqual(first.read_response().status, 200)
+            second = gw.connect()   # the kernel queues it; the server does not accept it yet
+            second.send(request_bytes("GET", "/"))
+            second.sock.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                second.sock.recv(1)
+            first.close()
+            second.sock.settimeout(5)
+            self.assertEqual(second.read_response().status, 200)
+            second.close()
+        finally:
+            self.assertEqual(gw.stop(), 0, gw.output())

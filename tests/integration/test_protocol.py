@@ -239,6 +239,30 @@ class ProtocolTest(GatewayTestCase):
         r = self.gw.exchange(request_bytes("POST", "/echo", [("Expect", "something-else")], body=b"x"))
         self.assertEqual(r.status, 417)
 
+    def test_an_expectation_from_an_http_1_0_client_is_ignored(self):
+        r = self.gw.exchange(request_bytes("POST", "/echo", [("Expect", "100-continue")], body=b"ab",
+                                           version="HTTP/1.0"))
+        self.assertEqual(r.status, 200)
+        self.assertEqual(echoed_body(r), "ab")
+
+    def test_a_well_formed_but_unsupported_version_gets_505(self):
+        for version in ("HTTP/2.0", "HTTP/3.0"):
+            r = self.gw.exchange(get(version=version))
+            self.assertEqual(r.status, 505, version)
+
+    def test_a_garbled_version_is_a_bad_request(self):
+        r = self.gw.exchange(b"GET /healthz HTTQ/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(r.status, 400)
+
+    def test_a_host_header_with_invalid_bytes_is_a_bad_request(self):
+        r = self.gw.exchange(request_bytes("GET", "/healthz", host="a b"))
+        self.assertEqual(r.status, 400)
+
+    def test_an_absolute_form_target_routes_by_its_own_host(self):
+        r = self.gw.exchange(get("http://elsewhere.example/echo?q=1"))
+        self.assertEqual(r.status, 200)
+        self.assertIn("Path   : /echo\n", r.text())
+
     def test_an_unread_small_body_is_skipped_and_the_connection_reused(self):
         with self.gw.connect() as c:
             c.send(request_bytes("POST", "/healthz", body=b"ignored body") + get("/echo?after"))

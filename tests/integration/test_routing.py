@@ -165,6 +165,10 @@ class RoutingTest(GatewayTestCase):
         self.assert_not_found(self.get("/exact", host="api.example.com"))
         self.assert_not_found(self.get("/tree/a", host="api.example.com:443"))
 
+    def test_an_absolute_form_target_is_routed_by_its_own_host_not_the_host_header(self):
+        self.assert_health(self.get("http://api.example.com/health", host="other.example"))
+        self.assert_not_found(self.get("http://other.example/health", host="api.example.com"))
+
     def test_other_hosts_do_not_see_a_host_specific_route(self):
         self.assert_not_found(self.get("/health", host="other.example"))
         self.assert_not_found(self.get("/health"))

@@ -22,6 +22,14 @@ class error_handler;
 
 namespace server {
 
+/// TCP keep-alive probes on accepted connections (0: the default, 15 s as in Go).
+struct tcp_keep_alive {
+    bool disable = false;
+    int idle = 0;       ///< seconds of silence before the first probe
+    int interval = 0;   ///< seconds between probes
+    int count = 0;      ///< unanswered probes before the connection drops (0: system default)
+};
+
 /// Timeouts and limits of one server. Defaults are AILERON's (Go net/http's as configured).
 struct http_server_options {
     std::string addr = ":8080";                        ///< host:port, :port, [::1]:port
@@ -33,7 +41,8 @@ struct http_server_options {
     std::size_t max_header_bytes = 8192;               ///< + 4096 slack, as Go allows
     bool disable_keep_alive = false;
     unsigned workers = 0;                              ///< 0: one per core
-    std::size_t connection_limit = 0;                  ///< 0: unlimited
+    std::size_t connection_limit = 0;                  ///< 0: unlimited; at the limit, accepting waits
+    tcp_keep_alive keep_alive_probes;
     std::string alt_svc;                               ///< Alt-Svc header on every response
     std::string name;                                  ///< for logs, e.g. the resource id
 };

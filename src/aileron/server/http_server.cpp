@@ -21,7 +21,11 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <cctype>
 #include <ctime>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <list>
 #include <thread>
 #include <unistd.h>
@@ -71,6 +75,43 @@ bool target_too_long(const http::request_parser<http::buffer_body>& parser, cons
     std::string_view head{static_cast<const char*>(buf.cdata().data()), buf.size()};
     auto eol = head.find('\n');
     return eol == std::string_view::npos || eol > max_header_bytes;
+}
+
+/// Whether the request line is well formed but names an HTTP version other than 1.0/1.1
+/// ("GET / HTTP/2.0"): that is a 505, where a garbled version is a 400.
+bool well_formed_other_version(const beast::flat_buffer& buf) {
+    std::string_view head{static_cast<const char*>(buf.cdata().data()), buf.size()};
+    auto eol = head.find("\r\n");
+    if (eol == std::string_view::npos) return false;
+    std::string_view line = head.substr(0, eol);
+    auto sp = line.rfind(' ');
+    if (sp == std::string_view::npos) return false;
+    std::string_view v = line.substr(sp + 1);
+    return v.size() == 8 && v.starts_with("HTTP/") && std::isdigit(static_cast<unsigned char>(v[5])) &&
+           v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[7]));
+}
+
+/// Go's httpguts.ValidHostHeader: the bytes a Host header may hold.
+bool valid_host_header(std::string_view h) noexcept {
+    for (unsigned char c : h) {
+        if (std::isalnum(c)) continue;
+        if (std::string_view{"!$%&'()*+,-.:;=[]_~"}.find(static_cast<char>(c)) != std::string_view::npos) continue;
+        return false;
+    }
+    return true;
+}
+
+/// TCP keep-alive probes on an accepted socket (Go enables them, 15 s, by default).
+void set_keep_alive(tcp::socket& sock, const tcp_keep_alive& ka) {
+    error_code ec;
+    sock.set_option(asio::socket_base::keep_alive(!ka.disable), ec);
+    if (ka.disable) return;
+    int fd = sock.native_handle();
+    int idle = ka.idle > 0 ? ka.idle : 15;
+    int interval = ka.interval > 0 ? ka.interval : 15;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    if (ka.count > 0) ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &ka.count, sizeof ka.count);
 }
 
 std::string endpoint_string(const tcp::endpoint& ep) {
@@ -295,6 +336,12 @@ void http_server::impl::begin_drain(worker& w) {
 
 task<void> http_server::impl::accept_loop(worker& w) {
     for (;;) {
+        // At the connection limit, stop accepting: new clients wait in the listen queue.
+        while (srv.opt_.connection_limit &&
+               srv.connections_.load(std::memory_order_relaxed) >= srv.opt_.connection_limit && !w.draining) {
+            asio::steady_timer t{w.ioc, 5ms};
+            co_await t.async_wait(use_nothrow);
+        }
         auto [ec, sock] = co_await w.acceptor.async_accept(use_nothrow);
         if (ec) {
             if (w.draining || !w.acceptor.is_open()) co_return;
@@ -303,9 +350,8 @@ task<void> http_server::impl::accept_loop(worker& w) {
             co_await t.async_wait(use_nothrow);
             continue;
         }
-        if (srv.opt_.connection_limit && srv.connections_.load(std::memory_order_relaxed) >= srv.opt_.connection_limit)
-            continue;   // the socket closes as it goes out of scope
         sock.set_option(tcp::no_delay(true), ec);
+        set_keep_alive(sock, srv.opt_.keep_alive_probes);
         asio::co_spawn(w.ioc, serve(w, std::move(sock)), [this](std::exception_ptr e) {
             if (!e) return;
             try {
@@ -373,6 +419,8 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
                 co_await write_plain_error(c, target_too_long(parser, buf, opt.max_header_bytes)
                                                   ? http::status::uri_too_long
                                                   : http::status::request_header_fields_too_large);
+            } else if (hec == http::error::bad_version && well_formed_other_version(buf)) {
+                co_await write_plain_error(c, http::status::http_version_not_supported);
             } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                        hec != beast::error::timeout && hec != asio::error::operation_aborted &&
                        hec != asio::error::connection_reset) {
@@ -389,13 +437,15 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
             break;
         }
         // HTTP/1.1 requires Host (RFC 9112 §3.2).
-        if (parser.get().version() == 11 && parser.get().count(http::field::host) != 1) {
+        if ((parser.get().version() == 11 && parser.get().count(http::field::host) != 1) ||
+            parser.get().count(http::field::host) > 1 || !valid_host_header(parser.get()[http::field::host])) {
             co_await write_plain_error(c, http::status::bad_request);
             break;
         }
 
         bool expect_continue = false;
-        if (auto e = parser.get()[http::field::expect]; !e.empty()) {
+        // An expectation from an HTTP/1.0 client is ignored (RFC 9110 §10.1.1).
+        if (auto e = parser.get()[http::field::expect]; !e.empty() && parser.get().version() >= 11) {
             if (!beast::iequals(e, "100-continue")) {
                 co_await write_plain_error(c, http::status::expectation_failed);
                 break;

@@ -112,7 +112,14 @@ class router {
 public:
     task<response> operator()(request& req) const {
         if (req.target() == "*") co_return asterisk(req);
-        auto found = mux_.match(req[http::field::host], req.target());
+        // An absolute-form target names the host itself (RFC 9112 §3.2.2): it wins over Host.
+        std::string_view host = req[http::field::host];
+        std::string_view target = req.target();
+        if (target.starts_with("http://") || target.starts_with("https://")) {
+            std::string_view rest = target.substr(target.find("//") + 2);
+            host = rest.substr(0, rest.find_first_of("/?"));
+        }
+        auto found = mux_.match(host, target);
         if (found.redirect()) co_return redirect(req, found.location);
         if (!found.matched() || !*found.value) co_return not_found(req);
         const route& r = **found.value;
@@ -267,6 +274,8 @@ http_server_resource::http_server_resource(const config& cfg, build_context& ctx
     opt.workers = static_cast<unsigned>(cfg.workers);
     opt.connection_limit = static_cast<std::size_t>(cfg.http.listen.connection_limit);
     opt.alt_svc = cfg.http.alt_svc;
+    opt.keep_alive_probes = {cfg.http.listen.keep_alive.disable, cfg.http.listen.keep_alive.idle,
+                          cfg.http.listen.keep_alive.interval, cfg.http.listen.keep_alive.count};
     opt.name = ctx.resource_id();
 
     std::vector<any_middleware> smw = ctx.middleware(cfg.middleware);
