@@ -39,6 +39,7 @@ public:
     explicit any_middleware(M m) : any_middleware(std::shared_ptr<const M>(std::make_shared<M>(std::move(m)))) {}
 
     bool is_around() const noexcept { return around_ != nullptr; }
+    bool has_response_hook() const noexcept { return on_response_ != nullptr; }
     explicit operator bool() const noexcept { return around_ || on_request_ || on_response_; }
 
     /// Filter shape: runs the request hook (if any); a response means "answer now".

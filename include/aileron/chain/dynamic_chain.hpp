@@ -16,7 +16,7 @@ namespace aileron {
 class dynamic_chain {
 public:
     /// `ms` outermost first, then the handler.
-    dynamic_chain(std::vector<any_middleware> ms, any_handler h) : ms_(std::move(ms)), h_(std::move(h)) {}
+    dynamic_chain(std::vector<any_middleware> ms, any_handler h);
 
     task<response> operator()(request& req) const { return run(0, req); }
     std::size_t size() const noexcept { return ms_.size(); }
@@ -26,7 +26,14 @@ private:
     task<response> run(std::size_t i, request& req) const;
     task<response> run_filters(std::size_t i, request& req) const;
 
+    struct span_info {
+        std::size_t next_around;   ///< first around middleware at or after this index (or size)
+        bool response_hooks;       ///< a filter in [this, next_around) has on_response
+    };
+    static task<response> answer(response res);
+
     std::vector<any_middleware> ms_;
+    std::vector<span_info> spans_;   ///< one per middleware, computed once
     any_handler h_;
 };
 

@@ -78,12 +78,35 @@ private:
         else return next_around<I + 1>();
     }
 
+    /// Whether any filter in [I, J) has a response hook.
+    template <std::size_t I, std::size_t J>
+    static constexpr bool any_response_hook() {
+        if constexpr (I >= J) return false;
+        else return has_on_response<m_t<I>> || any_response_hook<I + 1, J>();
+    }
+
     template <std::size_t I>
     task<response> run(request& req) const {
-        if constexpr (I == n) return h_(req);
-        else if constexpr (is_around<I>()) return boost::hana::at_c<I>(ms_)(req, step<I + 1>{this});
-        else return run_filters<I>(req);
+        if constexpr (I == n) {
+            return h_(req);
+        } else if constexpr (is_around<I>()) {
+            return boost::hana::at_c<I>(ms_)(req, step<I + 1>{this});
+        } else if constexpr (!any_response_hook<I, next_around<I>()>()) {
+            // Request-only filters need no frame of their own: run them here and hand back
+            // the task of the rest of the chain.
+            std::optional<response> early;
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (void)(enter<I + K>(req, early) && ...);
+            }(std::make_index_sequence<next_around<I>() - I>{});
+            if (early) return answer(std::move(*early));
+            return run<next_around<I>()>(req);
+        } else {
+            return run_filters<I>(req);
+        }
     }
+
+    /// A task that yields a response a filter produced (the early-answer path only).
+    static task<response> answer(response res) { co_return res; }
 
     /// Runs the filters [I, J) inline, awaits the rest from J, runs their response hooks.
     template <std::size_t I>
@@ -94,13 +117,19 @@ private:
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (void)((enter<I + K>(req, early) && ++entered) && ...);
         }(std::make_index_sequence<J - I>{});
-        // (An if, not ?: : GCC 12 miscompiles co_await inside a conditional expression.)
-        response res;
-        if (early) res = std::move(*early);
-        else res = co_await run<J>(req);
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (leave<J - 1 - K>(req, res, entered), ...);
-        }(std::make_index_sequence<J - I>{});
+        auto leave_all = [&](response& res) {
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (leave<J - 1 - K>(req, res, entered), ...);
+            }(std::make_index_sequence<J - I>{});
+        };
+        // Two returns rather than one variable: no default-constructed response to assign
+        // into (and no co_await inside ?:, which GCC 12 miscompiles).
+        if (early) {
+            leave_all(*early);
+            co_return std::move(*early);
+        }
+        response res = co_await run<J>(req);
+        leave_all(res);
         co_return res;
     }
 

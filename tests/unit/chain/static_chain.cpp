@@ -162,3 +162,34 @@ TEST_CASE("round trippers and tripperware are recognised by their signatures", "
     REQUIRE(res.has_value());
     CHECK(res->result() == aileron::http::status::ok);
 }
+
+namespace {
+struct count_request {
+    int* seen;
+    std::optional<aileron::response> on_request(aileron::request&) const {
+        ++*seen;
+        return std::nullopt;
+    }
+};
+}  // namespace
+
+TEST_CASE("request-only filters run without a frame of their own and can still answer early", "[chain]") {
+    using namespace aileron;
+    int seen = 0, calls = 0;
+    static_chain s{test::text_handler{"ok", &calls}, count_request{&seen}, guard_filter{}, count_request{&seen}};
+    dynamic_chain d{{any_middleware{count_request{&seen}}, any_middleware{guard_filter{}},
+                     any_middleware{count_request{&seen}}},
+                    any_handler{test::text_handler{"ok", &calls}}};
+    request denied1{http::verb::get, "/"}, denied2{http::verb::get, "/"};
+    CHECK(test::run_task(s(denied1)).result() == http::status::forbidden);
+    CHECK(test::run_task(d(denied2)).result() == http::status::forbidden);
+    CHECK(seen == 2);   // only the filter before the guard ran, in each chain
+    CHECK(calls == 0);
+    request ok1{http::verb::get, "/"}, ok2{http::verb::get, "/"};
+    ok1.set("x-key", "1");
+    ok2.set("x-key", "1");
+    CHECK(test::run_task(s(ok1)).body() == "ok");
+    CHECK(test::run_task(d(ok2)).body() == "ok");
+    CHECK(seen == 6);
+    CHECK(calls == 2);
+}
