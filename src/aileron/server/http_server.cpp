@@ -12,7 +12,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -22,7 +21,10 @@
 #include <boost/beast/http/write.hpp>
 
 #include <cctype>
+#include <array>
+#include <charconv>
 #include <ctime>
+#include <span>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -123,19 +125,39 @@ std::string endpoint_string(const tcp::endpoint& ep) {
 
 //----------------------------------------------------------------------------------------------
 
-struct connection {
-    explicit connection(tcp::socket s) : stream(std::move(s)) {}
-    beast::tcp_stream stream;
-    bool idle = true;   ///< waiting for a request to start: a drain closes it at once
-};
+using steady = std::chrono::steady_clock;
 
 /// One event loop, its acceptor, and the connections it owns.
 struct worker {
-    asio::io_context ioc{1};
+    // One thread runs it and only that thread touches its sockets: no reactor locking needed
+    // (posts from other threads still go through the locked scheduler queue).
+    asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     tcp::acceptor acceptor{ioc};
-    std::list<connection*> conns;
+    std::list<struct connection*> conns;
     bool draining = false;
     asio::steady_timer drain_timer{ioc};
+    /// Timeouts are deadlines checked by one sweep per worker (deadline_sweep), not a timer
+    /// per operation: arming one is a store, and `now` is refreshed by the sweep itself.
+    steady::time_point now = steady::now();
+    asio::steady_timer sweep_timer{ioc};
+};
+
+constexpr auto sweep_interval = 250ms;
+
+struct connection {
+    connection(worker& w, tcp::socket s) : w(w), sock(std::move(s)) {}
+    worker& w;
+    tcp::socket sock;
+    steady::time_point deadline = steady::time_point::max();
+    bool idle = true;        ///< waiting for a request to start: a drain closes it at once
+    bool timed_out = false;  ///< the sweep closed it
+    std::string out;         ///< serialized response header, reused across requests
+
+    /// The next operation must finish within `t` (to the sweep's precision).
+    void arm(std::chrono::seconds t) noexcept {
+        deadline = t.count() > 0 ? w.now + t : steady::time_point::max();
+    }
+    void disarm() noexcept { deadline = steady::time_point::max(); }
 };
 
 /// A request body read from the connection through the parser, piece by piece.
@@ -153,8 +175,9 @@ public:
             // The handler wants the body: now tell the client to send it.
             expect_continue_ = false;
             static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-            c_.stream.expires_after(write_timeout_);
-            auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(cont), use_nothrow);
+            c_.arm(write_timeout_);
+            auto [ec, n] = co_await asio::async_write(c_.sock, asio::buffer(cont), use_nothrow);
+            c_.disarm();
             if (ec) {
                 failed_ = true;
                 co_return ec;
@@ -165,8 +188,9 @@ public:
             auto& b = parser_.get().body();
             b.data = chunk_.get();
             b.size = body_chunk_size;
-            c_.stream.expires_after(read_timeout_);
-            auto [ec, n] = co_await http::async_read_some(c_.stream, buf_, parser_, use_nothrow);
+            c_.arm(read_timeout_);
+            auto [ec, n] = co_await http::async_read_some(c_.sock, buf_, parser_, use_nothrow);
+            c_.disarm();
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
                 failed_ = true;
@@ -211,8 +235,10 @@ struct http_server::impl {
     error_code listen();   ///< creates the workers, binds and listens
 
     task<void> accept_loop(worker& w);
+    task<void> deadline_sweep(worker& w);
     task<void> serve(worker& w, tcp::socket sock);
-    task<bool> write_response(connection& c, response& res, bool head_only);
+    task<bool> write_response(connection& c, response& res, bool head_only, bool keep_alive, unsigned version);
+    void finish_fields(response& res, bool keep_alive, unsigned version) const;
     task<void> write_plain_error(connection& c, http::status status);
     task<void> close_gracefully(connection& c);
     void begin_drain(worker& w);
@@ -294,10 +320,14 @@ error_code http_server::run(std::stop_token stop) {
     if (error_code ec = open()) return ec;
     auto& ws = impl_->workers;
     std::string where = endpoint_string(impl_->endpoint);
-    for (auto& w : ws)
+    for (auto& w : ws) {
         asio::co_spawn(w->ioc, impl_->accept_loop(*w), [this](std::exception_ptr e) {
             if (e) impl_->log().error("accept loop failed");
         });
+        asio::co_spawn(w->ioc, impl_->deadline_sweep(*w), [this](std::exception_ptr e) {
+            if (e) impl_->log().error("deadline sweep failed");
+        });
+    }
     impl_->log().info("server started. listening on " + where, {{"server", opt_.name}});
 
     std::stop_callback on_stop{stop, [this, &ws, where] {
@@ -322,16 +352,38 @@ void http_server::impl::begin_drain(worker& w) {
     error_code ec;
     w.acceptor.close(ec);
     for (connection* c : w.conns)
-        if (c->idle) c->stream.cancel();
-    if (w.conns.empty()) return;
+        if (c->idle) {
+            error_code ignored;
+            c->sock.cancel(ignored);
+        }
+    if (w.conns.empty()) {
+        w.sweep_timer.cancel();
+        return;
+    }
     w.drain_timer.expires_after(srv.opt_.shutdown_timeout);
     w.drain_timer.async_wait([&w](error_code ec) {
         if (ec) return;   // every connection finished in time
         for (connection* c : w.conns) {
             error_code ignored;
-            c->stream.socket().close(ignored);
+            c->sock.close(ignored);
         }
     });
+}
+
+task<void> http_server::impl::deadline_sweep(worker& w) {
+    for (;;) {
+        w.sweep_timer.expires_after(sweep_interval);
+        co_await w.sweep_timer.async_wait(use_nothrow);
+        if (w.draining && w.conns.empty()) co_return;   // nothing left to watch: let run() end
+        w.now = steady::now();
+        for (connection* c : w.conns) {
+            if (c->deadline > w.now) continue;
+            c->timed_out = true;
+            c->disarm();
+            error_code ignored;
+            c->sock.close(ignored);
+        }
+    }
 }
 
 task<void> http_server::impl::accept_loop(worker& w) {
@@ -367,7 +419,7 @@ task<void> http_server::impl::accept_loop(worker& w) {
 
 task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
     const http_server_options& opt = srv.opt_;
-    connection c{std::move(sock)};
+    connection c{w, std::move(sock)};
     w.conns.push_front(&c);
     auto self = w.conns.begin();
     srv.connections_.fetch_add(1, std::memory_order_relaxed);
@@ -378,14 +430,17 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         ~unregister() {
             w.conns.erase(it);
             srv.connections_.fetch_sub(1, std::memory_order_relaxed);
-            if (w.draining && w.conns.empty()) w.drain_timer.cancel();
+            if (w.draining && w.conns.empty()) {
+                w.drain_timer.cancel();
+                w.sweep_timer.cancel();
+            }
         }
     } guard{srv, w, self};
 
     request_context ctx;
     error_code ec;
-    ctx.local = c.stream.socket().local_endpoint(ec);
-    ctx.remote = c.stream.socket().remote_endpoint(ec);
+    ctx.local = c.sock.local_endpoint(ec);
+    ctx.remote = c.sock.remote_endpoint(ec);
     ctx.errors = srv.errors_;
     ctx.log = srv.log_;
 
@@ -396,9 +451,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         if (buf.size() == 0) {
             if (w.draining) break;
             c.idle = true;
-            c.stream.expires_after(first ? opt.read_header_timeout : opt.idle_timeout);
-            auto [rec, n] = co_await c.stream.async_read_some(buf.prepare(4096), use_nothrow);
+            c.arm(first ? opt.read_header_timeout : opt.idle_timeout);
+            auto [rec, n] = co_await c.sock.async_read_some(buf.prepare(4096), use_nothrow);
             c.idle = false;
+            c.disarm();
             if (rec) break;
             buf.commit(n);
         }
@@ -408,8 +464,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         const std::size_t header_limit = opt.max_header_bytes + 4096;   // Go's slack
         parser.header_limit(static_cast<std::uint32_t>(header_limit));
         parser.body_limit(boost::none);   // bodies stream; BodyLimitMiddleware bounds them
-        c.stream.expires_after(opt.read_header_timeout);
-        auto [hec, hn] = co_await http::async_read_header(c.stream, buf, parser, use_nothrow);
+        c.arm(opt.read_header_timeout);
+        auto [hec, hn] = co_await http::async_read_header(c.sock, buf, parser, use_nothrow);
+        c.disarm();
+        if (c.timed_out) break;
         // Beast holds its limit against the bytes it has not consumed yet; the fields it
         // consumed from the first read do not count, so up to one more read (4 KiB) passes.
         // Go limits the whole header section: count what was consumed too.
@@ -422,7 +480,7 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
             } else if (hec == http::error::bad_version && well_formed_other_version(buf)) {
                 co_await write_plain_error(c, http::status::http_version_not_supported);
             } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
-                       hec != beast::error::timeout && hec != asio::error::operation_aborted &&
+                       hec != asio::error::operation_aborted &&
                        hec != asio::error::connection_reset) {
                 co_await write_plain_error(c, http::status::bad_request);
             }
@@ -482,12 +540,7 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         // A handler or middleware may ask to close the connection after this response.
         if (http::token_list{res[http::field::connection]}.exists("close")) keep_alive = false;
 
-        res.version(11);
-        res.keep_alive(keep_alive);
-        if (keep_alive && version == 10) res.set(http::field::connection, "keep-alive");
-        if (res.find(http::field::date) == res.end()) res.set(http::field::date, http_date());
-        if (!opt.alt_svc.empty()) res.set(http::field::alt_svc, opt.alt_svc);
-        if (!co_await write_response(c, res, head)) break;
+        if (!co_await write_response(c, res, head, keep_alive, version)) break;
 
         if (!body.done() && keep_alive) {
             std::uint64_t drained = 0;
@@ -505,20 +558,32 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
     }
 }
 
-task<bool> http_server::impl::write_response(connection& c, response& res, bool head_only) {
+void http_server::impl::finish_fields(response& res, bool keep_alive, unsigned version) const {
+    res.version(11);
+    res.keep_alive(keep_alive);
+    if (keep_alive && version == 10) res.set(http::field::connection, "keep-alive");
+    if (res.find(http::field::date) == res.end()) res.set(http::field::date, http_date());
+    if (!srv.opt_.alt_svc.empty() && res.find(http::field::alt_svc) == res.end())
+        res.set(http::field::alt_svc, srv.opt_.alt_svc);
+}
+
+task<bool> http_server::impl::write_response(connection& c, response& res, bool head_only, bool keep_alive,
+                                             unsigned version) {
     const auto timeout = srv.opt_.write_timeout;
     const unsigned status = res.result_int();
     if (body_source* src = res.stream()) {
         // Streamed body: the header, then each piece as it comes; the write timeout applies
         // to each write, so a live stream is never cut.
+        finish_fields(res, keep_alive, version);
         http::response<http::buffer_body> m{std::move(res.base())};
         if (auto n = src->size()) m.content_length(*n);
         else if (allows_body(status)) m.chunked(true);
         m.body().data = nullptr;
         m.body().more = !head_only && allows_body(status);
         http::response_serializer<http::buffer_body> sr{m};
-        c.stream.expires_after(timeout);
-        auto [ec, n] = co_await http::async_write_header(c.stream, sr, use_nothrow);
+        c.arm(timeout);
+        auto [ec, n] = co_await http::async_write_header(c.sock, sr, use_nothrow);
+        c.disarm();
         if (ec) co_return false;
         if (!m.body().more) co_return true;
         for (;;) {
@@ -527,21 +592,78 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
             m.body().data = piece->size() ? const_cast<void*>(piece->data()) : nullptr;
             m.body().size = piece->size();
             m.body().more = piece->size() != 0;
-            c.stream.expires_after(timeout);
-            auto [wec, wn] = co_await http::async_write(c.stream, sr, use_nothrow);
+            c.arm(timeout);
+            auto [wec, wn] = co_await http::async_write(c.sock, sr, use_nothrow);
+            c.disarm();
             if (wec == http::error::need_buffer) wec = {};
             if (wec) co_return false;
             if (!m.body().more) co_return true;
         }
     }
-    if (allows_body(status) && !res.has_content_length() && !res.chunked()) res.content_length(res.body().size());
-    c.stream.expires_after(timeout);
-    if (head_only) {
-        http::response_serializer<http::string_body> sr{res.message()};
-        auto [ec, n] = co_await http::async_write_header(c.stream, sr, use_nothrow);
+    if (res.find(http::field::transfer_encoding) != res.end()) {
+        // A buffered body the handler wants chunked: let Beast frame it.
+        finish_fields(res, keep_alive, version);
+        c.arm(timeout);
+        auto [ec, n] = co_await http::async_write(c.sock, res.message(), use_nothrow);
+        c.disarm();
         co_return !ec;
     }
-    auto [ec, n] = co_await http::async_write(c.stream, res.message(), use_nothrow);
+
+    // A buffered body: the header is written here, into the connection's reused buffer, with
+    // the fields the server adds (Date, Content-Length, Connection, Alt-Svc) appended rather
+    // than inserted into the response; then header and body go out in one gather write.
+    std::string& out = c.out;
+    out.clear();
+    char digits[24];
+    out += "HTTP/1.1 ";
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, status).ptr);
+    out += ' ';
+    beast::string_view reason = res.reason();   // a handler's own reason phrase, if it set one
+    if (reason.empty()) reason = status_text(status);   // else Go's, as AILERON writes it
+    if (reason.empty()) reason = http::obsolete_reason(res.result());
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    bool has_date = false, has_length = false, has_alt_svc = false;
+    std::string_view connection_value;
+    for (const auto& f : res) {
+        switch (f.name()) {
+        case http::field::connection: connection_value = f.value(); continue;   // decided below
+        case http::field::date: has_date = true; break;
+        case http::field::content_length: has_length = true; break;
+        case http::field::alt_svc: has_alt_svc = true; break;
+        default: break;
+        }
+        out += f.name_string();
+        out += ": ";
+        out += f.value();
+        out += "\r\n";
+    }
+    if (!has_date) {
+        out += "Date: ";
+        out += http_date();
+        out += "\r\n";
+    }
+    if (!has_alt_svc && !srv.opt_.alt_svc.empty()) {
+        out += "Alt-Svc: ";
+        out += srv.opt_.alt_svc;
+        out += "\r\n";
+    }
+    const bool body_allowed = allows_body(status);
+    if (body_allowed && !has_length) {
+        out += "Content-Length: ";
+        out.append(digits, std::to_chars(digits, digits + sizeof digits, res.body().size()).ptr);
+        out += "\r\n";
+    }
+    if (!keep_alive) out += "Connection: close\r\n";
+    else if (!connection_value.empty()) (out += "Connection: ", out += connection_value, out += "\r\n");
+    else if (version == 10) out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::buffer(res.body())};
+    const std::size_t count = head_only || !body_allowed || res.body().empty() ? 1 : 2;
+    c.arm(timeout);
+    auto [ec, n] = co_await asio::async_write(c.sock, std::span{buffers.data(), count}, use_nothrow);
+    c.disarm();
     co_return !ec;
 }
 
@@ -553,8 +675,9 @@ task<void> http_server::impl::write_plain_error(connection& c, http::status stat
     res.set(http::field::date, http_date());
     res.body() = std::to_string(static_cast<unsigned>(status)) + " " + std::string{status_text(static_cast<unsigned>(status))};
     res.prepare_payload();
-    c.stream.expires_after(srv.opt_.write_timeout);
-    co_await http::async_write(c.stream, res, use_nothrow);
+    c.arm(srv.opt_.write_timeout);
+    co_await http::async_write(c.sock, res, use_nothrow);
+    c.disarm();
     co_await close_gracefully(c);
 }
 
@@ -562,14 +685,14 @@ task<void> http_server::impl::close_gracefully(connection& c) {
     // Send FIN, then read what the client still sends for a moment, so that unread request
     // bytes do not turn the close into a reset that destroys the response in flight.
     error_code ec;
-    auto& sock = c.stream.socket();
+    auto& sock = c.sock;
     sock.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) co_return;
     char sink[4096];
     std::size_t total = 0;
-    c.stream.expires_after(2s);
+    c.arm(2s);
     while (total < max_unread_body_drain) {
-        auto [rec, n] = co_await c.stream.async_read_some(asio::buffer(sink), use_nothrow);
+        auto [rec, n] = co_await c.sock.async_read_some(asio::buffer(sink), use_nothrow);
         if (rec) break;
         total += n;
     }

@@ -110,8 +110,10 @@ struct route {
 /// the route's chain. A null route is a not-found catch-all for a virtual host.
 class router {
 public:
+    /// Not a coroutine: a matched request gets the route's own task back, so the router adds
+    /// no frame; only its own answers (404, 405, 301, `*`) are wrapped in a ready task.
     task<response> operator()(request& req) const {
-        if (req.target() == "*") co_return asterisk(req);
+        if (req.target() == "*") return ready(asterisk(req));
         // An absolute-form target names the host itself (RFC 9112 §3.2.2): it wins over Host.
         std::string_view host = req[http::field::host];
         std::string_view target = req.target();
@@ -120,18 +122,18 @@ public:
             host = rest.substr(0, rest.find_first_of("/?"));
         }
         auto found = mux_.match(host, target);
-        if (found.redirect()) co_return redirect(req, found.location);
-        if (!found.matched() || !*found.value) co_return not_found(req);
+        if (found.redirect()) return ready(redirect(req, found.location));
+        if (!found.matched() || !*found.value) return ready(not_found(req));
         const route& r = **found.value;
         if (!r.allow_all && std::find(r.methods.begin(), r.methods.end(), req.method()) == r.methods.end()) {
             http_error err{.status = http::status::method_not_allowed, .code = "E2131", .kind = "CoreServerNotFound"};
             err.headers.emplace_back("Allow", r.allow);
-            co_return error_response(req, err);
+            return ready(error_response(req, err));
         }
         request_context& ctx = req.context();
         ctx.pattern = found.pattern;
         for (auto& p : found.params) ctx.params.emplace_back(std::string{p.name}, std::move(p.value));
-        co_return co_await r.chain(req);
+        return r.chain(req);
     }
 
     serve_mux<const route*> mux_;
@@ -139,6 +141,8 @@ public:
     bool general_options = false;   ///< httpConfig.enableGeneralOptionsHandler
 
 private:
+    static task<response> ready(response res) { co_return res; }
+
     /// `OPTIONS *` is answered by the server when enableGeneralOptionsHandler is set; any other
     /// asterisk-form request is a 400, as Go's ServeMux answers it.
     response asterisk(const request& req) const {
