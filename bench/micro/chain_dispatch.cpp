@@ -7,6 +7,8 @@
 //   baseline/N       one handler that does the N increments inline (what you would write by hand)
 //   static_filter/N  static_chain<handler, filter x N>            filters run inline, one frame
 //   dynamic_filter/N dynamic_chain of the same N filters as any_middleware + any_handler
+//   static_response/N, dynamic_response/N   filters with on_response only: the run of filters
+//                    needs one frame of its own (one per chain, not per filter)
 //   static_around/N  static_chain<handler, around x N>            one coroutine frame per middleware
 //   dynamic_around/N dynamic_chain of the same N around middleware
 //
@@ -84,7 +86,13 @@ struct count_around {
     }
 };
 
-static_assert(filter_middleware<count_filter> && around_middleware<count_around>);
+/// Filter shape with a response hook: the run of filters needs one frame for the chain.
+struct count_response {
+    std::uint64_t* slot;
+    void on_response(request&, response&) const { ++*slot; }
+};
+
+static_assert(filter_middleware<count_filter> && filter_middleware<count_response> && around_middleware<count_around>);
 
 /// The handler at the end of every chain: an empty 200, no allocation.
 struct ok_handler {
@@ -171,6 +179,14 @@ void dynamic_filter(benchmark::State& state) {
     run(state, make_dynamic<count_filter>(N), N);
 }
 template <std::size_t N>
+void static_response(benchmark::State& state) {
+    run(state, make_static<count_response>(std::make_index_sequence<N>{}), N);
+}
+template <std::size_t N>
+void dynamic_response(benchmark::State& state) {
+    run(state, make_dynamic<count_response>(N), N);
+}
+template <std::size_t N>
 void static_around(benchmark::State& state) {
     run(state, make_static<count_around>(std::make_index_sequence<N>{}), N);
 }
@@ -184,6 +200,8 @@ void dynamic_around(benchmark::State& state) {
     BENCHMARK(baseline<N>)->Name("baseline/" #N);              \
     BENCHMARK(static_filter<N>)->Name("static_filter/" #N);    \
     BENCHMARK(dynamic_filter<N>)->Name("dynamic_filter/" #N);  \
+    BENCHMARK(static_response<N>)->Name("static_response/" #N); \
+    BENCHMARK(dynamic_response<N>)->Name("dynamic_response/" #N); \
     BENCHMARK(static_around<N>)->Name("static_around/" #N);    \
     BENCHMARK(dynamic_around<N>)->Name("dynamic_around/" #N)
 

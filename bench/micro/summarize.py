@@ -33,7 +33,8 @@ def main(path):
 
     med = {k: statistics.median(v) for k, v in cpu.items()}
     sizes = sorted({n for _, n in med})
-    variants = [v for v in ("baseline", "static_filter", "dynamic_filter", "static_around", "dynamic_around")
+    variants = [v for v in ("baseline", "static_filter", "dynamic_filter", "static_response", "dynamic_response",
+                              "static_around", "dynamic_around")
                 if any((v, n) in med for n in sizes)]
     ctx = data.get("context", {})
     print(f"# {ctx.get('date', '')}  host={ctx.get('host_name', '')}  cpus={ctx.get('num_cpus', '')}  "
