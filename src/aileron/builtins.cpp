@@ -4,6 +4,9 @@
 #include <aileron/handlers/echo.hpp>
 #include <aileron/handlers/health_check.hpp>
 #include <aileron/log/slogger.hpp>
+#include <aileron/middlewares/body_limit.hpp>
+#include <aileron/middlewares/cors.hpp>
+#include <aileron/middlewares/header_policy.hpp>
 #include <aileron/server/http_server_resource.hpp>
 
 namespace aileron {
@@ -16,6 +19,9 @@ void register_builtins(registry& reg) {
     // app/v1
     reg.add<handlers::echo>();
     reg.add<handlers::health_check>();
+    reg.add<middlewares::cors>();
+    reg.add<middlewares::header_policy>();
+    reg.add<middlewares::body_limit>();
 }
 
 }  // namespace aileron

@@ -1,0 +1,218 @@
+"""The app/v1 middleware kinds through the real binary (spec §1.3): CORSMiddleware,
+HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware and ThrottleMiddleware,
+referenced from AILERON-style configs as server-level or virtual-host-level `middleware:`.
+"""
+
+import socket
+import threading
+import time
+import unittest
+
+from gateway import GatewayTestCase, RawConnection, chunked, entrypoint, request_bytes, run_cli
+
+
+def vhost(host, *middleware):
+    refs = "".join("        - {apiVersion: app/v1, kind: %s, name: %s}\n" % m for m in middleware)
+    return ("    - hosts: [%s]\n      middleware:\n%s      handlers:\n"
+            "        - handler: {apiVersion: app/v1, kind: EchoHandler}\n") % (host, refs)
+
+
+def server(name, vhosts, middleware=()):
+    doc = "apiVersion: core/v1\nkind: HTTPServer\nmetadata:\n  name: %s\nspec:\n  addr: \"127.0.0.1:@PORT@\"\n" % name
+    if middleware:
+        doc += "  middleware:\n" + "".join("    - {apiVersion: app/v1, kind: %s, name: %s}\n" % m for m in middleware)
+    return doc + "  virtualHosts:\n" + "".join(vhosts)
+
+
+ECHO = "apiVersion: app/v1\nkind: EchoHandler\nspec:\n  patterns: [\"/\"]\n"
+
+FORBIDDEN = b'{"status":403,"statusText":"Forbidden"}'
+
+
+class CORSTest(GatewayTestCase):
+    CONFIG = "---\n".join([
+        entrypoint("cors"),
+        server("cors", [vhost("cors.example", ("CORSMiddleware", "strict"))]),
+        ECHO,
+        """\
+apiVersion: app/v1
+kind: CORSMiddleware
+metadata:
+  name: strict
+spec:
+  corsPolicy:
+    allowedOrigins: ["http://good.example"]
+    allowedMethods: [GET, PUT]
+    exposedHeaders: [X-Trace]
+    allowCredentials: true
+    maxAge: 600
+    corsResourcePolicy: ResourceSameSite
+""",
+    ])
+
+    def send(self, method, headers=()):
+        return self.gw.exchange(request_bytes(method, "/x", list(headers), host="cors.example"))
+
+    def test_a_request_without_origin_passes_untouched(self):
+        r = self.send("POST")   # POST is not allowed, but without Origin this is no CORS request
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Method : POST", r.text())
+        self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+        self.assertEqual(r.header_all("Vary"), [])
+
+    def test_an_allowed_origin_gets_the_cors_headers(self):
+        r = self.send("GET", [("Origin", "http://good.example")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), "http://good.example")
+        self.assertEqual(r.header("Access-Control-Allow-Credentials"), "true")
+        self.assertEqual(r.header("Access-Control-Allow-Methods"), "GET,PUT")
+        self.assertEqual(r.header("Access-Control-Expose-Headers"), "X-Trace")
+        self.assertEqual(r.header("Cross-Origin-Resource-Policy"), "same-site")
+        self.assertEqual(r.header_all("Vary"), ["Origin"])
+
+    def test_a_disallowed_origin_or_method_is_403_with_the_json_error(self):
+        r = self.send("GET", [("Origin", "http://evil.example")])
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.body, FORBIDDEN)
+        r = self.send("DELETE", [("Origin", "http://good.example")])
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.body, FORBIDDEN)
+
+    def test_a_preflight_is_answered_by_the_middleware(self):
+        r = self.send("OPTIONS", [("Origin", "http://good.example"), ("Access-Control-Request-Method", "PUT"),
+                                  ("Access-Control-Request-Headers", "content-type")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), "http://good.example")
+        self.assertEqual(r.header("Access-Control-Allow-Methods"), "GET,PUT")
+        self.assertEqual(r.header("Access-Control-Allow-Headers"), "Content-Type,X-Requested-With")
+        self.assertEqual(r.header("Access-Control-Max-Age"), "600")
+        self.assertEqual(r.header_all("Vary"),
+                         ["Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"])
+
+    def test_a_preflight_from_a_disallowed_origin_is_403_with_an_empty_body(self):
+        r = self.send("OPTIONS", [("Origin", "http://evil.example"), ("Access-Control-Request-Method", "GET")])
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.body, b"")
+        self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+
+
+class HeaderPolicyTest(GatewayTestCase):
+    CONFIG = "---\n".join([
+        entrypoint("policy"),
+        server("policy", [vhost("mime.example", ("HeaderPolicyMiddleware", "mime")),
+                          vhost("edit.example", ("HeaderPolicyMiddleware", "edit"))]),
+        ECHO,
+        """\
+apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+metadata:
+  name: mime
+spec:
+  allowMIMEs: [application/json]
+  maxContentLength: 10
+""",
+        """\
+apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+metadata:
+  name: edit
+spec:
+  requestPolicy:
+    removes: [Authorization]
+    set: {X-From-Gateway: "yes"}
+  responsePolicy:
+    removes: [X-Content-Type-Options]
+    add: {X-Frame-Options: DENY}
+""",
+    ])
+
+    def send(self, host, method, headers=(), body=b""):
+        return self.gw.exchange(request_bytes(method, "/", list(headers), body=body, host=host))
+
+    def test_a_get_without_content_type_passes_allow_mimes(self):
+        self.assertEqual(self.send("mime.example", "GET").status, 200)
+
+    def test_an_allowed_media_type_passes_and_others_get_415(self):
+        r = self.send("mime.example", "POST", [("Content-Type", "application/json; charset=utf-8")], b"{}")
+        self.assertEqual(r.status, 200, r)
+        r = self.send("mime.example", "POST", [("Content-Type", "text/plain")], b"hi")
+        self.assertEqual(r.status, 415, r)
+        self.assertEqual(r.body, b'{"status":415,"statusText":"Unsupported Media Type"}')
+        r = self.send("mime.example", "POST", [], b"hi")   # a body without Content-Type
+        self.assertEqual(r.status, 415, r)
+
+    def test_max_content_length_gives_413_and_411(self):
+        r = self.send("mime.example", "POST", [("Content-Type", "application/json")], b"[1,2,3,4,5,6]")
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.body, b'{"status":413,"statusText":"Request Entity Too Large"}')
+        r = self.send("mime.example", "POST", [("Content-Type", "application/json"),
+                                               ("Transfer-Encoding", "chunked")], chunked("{}"))
+        self.assertEqual(r.status, 411, r)
+
+    def test_request_and_response_policies_edit_headers(self):
+        r = self.send("edit.example", "GET", [("Authorization", "Basic eDp5"), ("X-From-Gateway", "client")])
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn('"Authorization"', r.text())
+        self.assertIn('"X-From-Gateway": [\n    "yes"\n  ]', r.text())
+        self.assertIsNone(r.header("X-Content-Type-Options"))
+        self.assertEqual(r.header("X-Frame-Options"), "DENY")
+
+    def test_rewrites_are_rejected_at_load(self):
+        config = "---\n".join([entrypoint(), """\
+apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+spec:
+  requestPolicy:
+    rewrites:
+      - name: X-A
+        replacer: {fixed: {value: b}}
+"""])
+        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("spec.requestPolicy.rewrites: header rewrites (replacers) are not supported yet", p.stderr + p.stdout)
+
+
+class BodyLimitTest(GatewayTestCase):
+    CONFIG = "---\n".join([
+        entrypoint("limit"),
+        server("limit", [vhost("limit.example", ("BodyLimitMiddleware", "small"))]),
+        ECHO,
+        """\
+apiVersion: app/v1
+kind: BodyLimitMiddleware
+metadata:
+  name: small
+spec:
+  maxSize: 8
+  memLimit: 4
+  tempPath: /nonexistent
+""",
+    ])
+
+    TOO_LARGE = b'{"status":413,"statusText":"Request Entity Too Large"}'
+
+    def send(self, headers, body):
+        return self.gw.exchange(request_bytes("POST", "/", headers, body=body, host="limit.example"))
+
+    def test_a_body_within_the_limit_reaches_the_handler(self):
+        r = self.send([], b"12345678")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("---------- Body ----------\n12345678\n", r.text())
+        r = self.send([("Transfer-Encoding", "chunked")], chunked("1234", "5678"))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("---------- Body ----------\n12345678\n", r.text())
+
+    def test_a_content_length_over_the_limit_is_413(self):
+        r = self.send([], b"123456789")
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.body, self.TOO_LARGE)
+
+    def test_a_chunked_body_over_the_limit_is_413(self):
+        r = self.send([("Transfer-Encoding", "chunked")], chunked("12345", "6789"))
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.body, self.TOO_LARGE)
+
+
+if __name__ == "__main__":
+    unittest.main()
