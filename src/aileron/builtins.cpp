@@ -7,6 +7,7 @@
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/cors.hpp>
 #include <aileron/middlewares/header_policy.hpp>
+#include <aileron/proxy/reverse_proxy.hpp>
 #include <aileron/server/http_server_resource.hpp>
 
 namespace aileron {
@@ -16,6 +17,7 @@ void register_builtins(registry& reg) {
     reg.add<entrypoint>();
     reg.add<server::http_server_resource>();
     reg.add<slogger>();
+    reg.add<proxy::reverse_proxy>();
     // app/v1
     reg.add<handlers::echo>();
     reg.add<handlers::health_check>();

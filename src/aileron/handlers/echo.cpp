@@ -1,5 +1,6 @@
 #include <aileron/handlers/echo.hpp>
 
+#include <aileron/core/url.hpp>
 #include <aileron/log/logger.hpp>
 
 #include <algorithm>
@@ -28,36 +29,6 @@ std::string canonical_header_key(std::string_view k) {
         upper = ch == '-';
     }
     return out;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/// Percent-decoding as Go's url.PathUnescape (plus_is_space: QueryUnescape). On a bad escape
-/// returns false and sets `error` to Go's message.
-bool unescape(std::string_view s, bool plus_is_space, std::string& out, std::string& error) {
-    out.clear();
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%') {
-            int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
-            int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                error = "invalid URL escape \"" + std::string{s.substr(i, std::min<std::size_t>(3, s.size() - i))} + "\"";
-                return false;
-            }
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else if (plus_is_space && s[i] == '+') {
-            out += ' ';
-        } else {
-            out += s[i];
-        }
-    }
-    return true;
 }
 
 std::string address_string(const tcp::endpoint& ep) {
@@ -124,15 +95,10 @@ task<response> echo::operator()(request& req) const {
     if (too_large) body = "REQUEST BODY TOO LARGE\n";
 
     std::string_view target = req.target();
-    std::string_view raw_path = target.substr(0, target.find('?'));
-    std::string_view raw_query = target.size() > raw_path.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
-    if (raw_path.starts_with("http://") || raw_path.starts_with("https://")) {   // absolute form
-        auto slash = raw_path.find('/', raw_path.find("//") + 2);
-        raw_path = slash == std::string_view::npos ? std::string_view{"/"} : raw_path.substr(slash);
-    }
+    url::target_view parts = url::split_target(target);
     std::string path, query, error;
-    if (!unescape(raw_path, false, path, error)) co_return plain_error(req, error);
-    if (!unescape(raw_query, true, query, error)) co_return plain_error(req, error);
+    if (!url::unescape(parts.path, false, path, error)) co_return plain_error(req, error);
+    if (!url::unescape(parts.query, true, query, error)) co_return plain_error(req, error);
 
     const request_context& ctx = req.context();
     std::string text;

@@ -1,0 +1,337 @@
+#include <aileron/client/http_transport.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <array>
+#include <charconv>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace aileron::client {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr std::size_t chunk_size = 16 * 1024;
+
+//----------------------------------------------------------------------------------------------
+// The pool: idle connections per execution context (one per worker thread) and host:port.
+
+struct idle_connection {
+    tcp::socket sock;
+    steady::time_point since;
+};
+
+struct pool {
+    std::unordered_map<std::string, std::vector<idle_connection>> idle;
+};
+
+/// This thread's pools, one per execution context it runs (a worker runs one).
+pool& thread_pool(const asio::any_io_executor& ex) {
+    thread_local std::unordered_map<const void*, pool> pools;
+    return pools[&asio::query(ex, asio::execution::context)];
+}
+
+/// A connection in use: taken from the pool or newly dialled.
+struct upstream_connection {
+    tcp::socket sock;
+    std::string key;    ///< host:port it is pooled under
+    bool reused = false;
+};
+
+/// "http://host:port/path?q" -> host, port, origin-form target.
+struct target_parts {
+    std::string_view scheme, host, port, origin;
+};
+
+bool split_target(std::string_view t, target_parts& out) {
+    auto colon = t.find("://");
+    if (colon == std::string_view::npos) return false;
+    out.scheme = t.substr(0, colon);
+    std::string_view rest = t.substr(colon + 3);
+    auto slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    out.origin = slash == std::string_view::npos ? std::string_view{"/"} : rest.substr(slash);
+    if (authority.empty()) return false;
+    if (authority.front() == '[') {   // [v6]:port
+        auto close = authority.find(']');
+        if (close == std::string_view::npos) return false;
+        out.host = authority.substr(1, close - 1);
+        std::string_view after = authority.substr(close + 1);
+        out.port = after.starts_with(':') ? after.substr(1) : std::string_view{};
+    } else {
+        auto c = authority.rfind(':');
+        out.host = authority.substr(0, c);
+        out.port = c == std::string_view::npos ? std::string_view{} : authority.substr(c + 1);
+    }
+    if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
+    return true;
+}
+
+/// Runs `op` with a deadline: when `timeout` passes first, `sock` is closed so `op` fails.
+/// Sets `timed_out` then. A zero timeout means none.
+template <class Op>
+auto with_deadline(tcp::socket& sock, std::chrono::milliseconds timeout, bool& timed_out, Op op)
+    -> decltype(op()) {
+    if (timeout.count() <= 0) co_return co_await op();
+    asio::steady_timer timer{sock.get_executor(), timeout};
+    auto expired = std::make_shared<bool>(false);
+    timer.async_wait([&sock, expired](error_code ec) {
+        if (ec) return;   // cancelled: the operation finished first
+        *expired = true;
+        error_code ignored;
+        sock.close(ignored);
+    });
+    auto r = co_await op();
+    timer.cancel();
+    timed_out = *expired;
+    co_return r;
+}
+
+task<result<upstream_connection>> dial(const transport_options& opt, const target_parts& t, std::string key) {
+    auto ex = co_await asio::this_coro::executor;
+    // A pooled connection first, newest first; ones idle for too long are dropped.
+    pool& p = thread_pool(ex);
+    if (auto it = p.idle.find(key); it != p.idle.end()) {
+        auto& list = it->second;
+        const auto now = steady::now();
+        while (!list.empty()) {
+            idle_connection c = std::move(list.back());
+            list.pop_back();
+            if (now - c.since < opt.idle_timeout && c.sock.is_open())
+                co_return upstream_connection{std::move(c.sock), std::move(key), true};
+        }
+    }
+    tcp::resolver resolver{ex};
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(std::string{t.host}, std::string{t.port}, use_nothrow);
+    if (rec) co_return rec;
+    tcp::socket sock{ex};
+    bool timed_out = false;
+    auto [cec, ep] = co_await with_deadline(sock, opt.dial_timeout, timed_out, [&] {
+        return asio::async_connect(sock, endpoints, use_nothrow);
+    });
+    if (timed_out) co_return error_code{asio::error::timed_out};
+    if (cec) co_return cec;
+    error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);
+    co_return upstream_connection{std::move(sock), std::move(key), false};
+}
+
+bool is_framing_or_hop(http::field f) noexcept {
+    return f == http::field::content_length || f == http::field::transfer_encoding || f == http::field::connection ||
+           f == http::field::expect;
+}
+
+/// The request line and fields as they go upstream, with our own framing.
+std::string serialize_head(const request& req, std::string_view origin, std::optional<std::uint64_t> length,
+                           bool has_body) {
+    std::string out;
+    out.reserve(256);
+    out += req.method_string();
+    out += ' ';
+    out += origin;
+    out += " HTTP/1.1\r\n";
+    for (const auto& f : req) {
+        if (is_framing_or_hop(f.name())) continue;
+        out += f.name_string();
+        out += ": ";
+        out += f.value();
+        out += "\r\n";
+    }
+    char digits[24];
+    if (length) {
+        if (*length > 0 || has_body) {
+            out += "Content-Length: ";
+            out.append(digits, std::to_chars(digits, digits + sizeof digits, *length).ptr);
+            out += "\r\n";
+        }
+    } else {
+        out += "Transfer-Encoding: chunked\r\n";
+    }
+    out += "\r\n";
+    return out;
+}
+
+/// Methods whose requests carry a body by definition, so an empty one is announced as
+/// `Content-Length: 0` (as Go does).
+bool method_has_body(http::verb v) noexcept {
+    return v == http::verb::post || v == http::verb::put || v == http::verb::patch;
+}
+
+//----------------------------------------------------------------------------------------------
+
+/// The upstream response body, read from the connection piece by piece. When it has been read
+/// to its end, the connection goes back to the pool (if both sides keep it alive).
+class upstream_body final : public body_source {
+public:
+    upstream_body(upstream_connection conn, beast::flat_buffer buf,
+                  std::unique_ptr<http::response_parser<http::buffer_body>> parser, std::size_t max_idle,
+                  bool reusable)
+        : conn_(std::move(conn)), buf_(std::move(buf)), parser_(std::move(parser)), max_idle_(max_idle),
+          reusable_(reusable) {}
+
+    task<result<asio::const_buffer>> next() override {
+        if (failed_) co_return error_code{http::error::partial_message};
+        if (parser_->is_done()) {
+            release();
+            co_return asio::const_buffer{};
+        }
+        if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
+        for (;;) {
+            auto& b = parser_->get().body();
+            b.data = chunk_.get();
+            b.size = chunk_size;
+            auto [ec, n] = co_await http::async_read_some(conn_.sock, buf_, *parser_, use_nothrow);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                failed_ = true;
+                co_return ec;
+            }
+            std::size_t got = chunk_size - parser_->get().body().size;
+            if (got) co_return asio::const_buffer{chunk_.get(), got};
+            if (parser_->is_done()) {
+                release();
+                co_return asio::const_buffer{};
+            }
+        }
+    }
+
+    std::optional<std::uint64_t> size() const noexcept override {
+        if (auto n = parser_->content_length()) return *n;
+        return std::nullopt;
+    }
+
+private:
+    void release() {
+        if (released_) return;
+        released_ = true;
+        if (!reusable_ || !parser_->keep_alive() || buf_.size() != 0 || !conn_.sock.is_open()) return;
+        auto& list = thread_pool(conn_.sock.get_executor()).idle[conn_.key];
+        if (list.size() >= max_idle_) return;
+        list.push_back({std::move(conn_.sock), steady::now()});
+    }
+
+    upstream_connection conn_;
+    beast::flat_buffer buf_;
+    std::unique_ptr<http::response_parser<http::buffer_body>> parser_;
+    std::size_t max_idle_;
+    bool reusable_;
+    bool failed_ = false;
+    bool released_ = false;
+    std::unique_ptr<char[]> chunk_;
+};
+
+/// Writes the request body upstream, framed by Content-Length or chunked.
+task<error_code> send_body(tcp::socket& sock, request& req, bool chunked) {
+    char size_line[24];
+    for (;;) {
+        auto piece = co_await req.body().next();
+        if (!piece) co_return piece.error();
+        if (piece->size() == 0) break;
+        if (chunked) {
+            auto end = std::to_chars(size_line, size_line + 20, piece->size(), 16).ptr;
+            *end++ = '\r';
+            *end++ = '\n';
+            std::array<asio::const_buffer, 3> bufs{asio::buffer(size_line, static_cast<std::size_t>(end - size_line)),
+                                                   *piece, asio::buffer("\r\n", 2)};
+            auto [ec, n] = co_await asio::async_write(sock, bufs, use_nothrow);
+            if (ec) co_return ec;
+        } else {
+            auto [ec, n] = co_await asio::async_write(sock, *piece, use_nothrow);
+            if (ec) co_return ec;
+        }
+    }
+    if (chunked) {
+        auto [ec, n] = co_await asio::async_write(sock, asio::buffer("0\r\n\r\n", 5), use_nothrow);
+        if (ec) co_return ec;
+    }
+    co_return error_code{};
+}
+
+}  // namespace
+
+task<result<response>> http_transport::operator()(request& req) const {
+    target_parts t;
+    if (!split_target(req.target(), t)) co_return error_code{asio::error::invalid_argument};
+    if (t.scheme == "https") co_return error_code{asio::error::operation_not_supported};
+    if (t.scheme != "http") co_return error_code{asio::error::invalid_argument};
+
+    std::string key{t.host};
+    key += ':';
+    key += t.port;
+    const std::optional<std::uint64_t> length = req.body().size();
+    const bool chunked = !length;
+    const std::string head = serialize_head(req, t.origin, length, method_has_body(req.method()));
+    const bool head_request = req.method() == http::verb::head;
+
+    // A pooled connection may have been closed by the upstream meanwhile: when sending on it
+    // fails before any of the body went out, the request is retried once on a new connection.
+    for (int attempt = 0;; ++attempt) {
+        auto conn = co_await dial(opt_, t, key);
+        if (!conn) co_return conn.error();
+        upstream_connection c = std::move(*conn);
+
+        auto [wec, wn] = co_await asio::async_write(c.sock, asio::buffer(head), use_nothrow);
+        if (wec) {
+            if (c.reused && attempt == 0) continue;
+            co_return wec;
+        }
+        if (length ? *length > 0 : true) {
+            if (error_code bec = co_await send_body(c.sock, req, chunked)) co_return bec;
+        }
+
+        beast::flat_buffer buf;
+        auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
+        bool timed_out = false;
+        for (;;) {
+            parser->header_limit(static_cast<std::uint32_t>(opt_.max_response_header_bytes));
+            parser->body_limit(boost::none);
+            if (head_request) parser->skip(true);
+            auto [rec, rn] = co_await with_deadline(c.sock, opt_.response_header_timeout, timed_out, [&] {
+                return http::async_read_header(c.sock, buf, *parser, use_nothrow);
+            });
+            if (timed_out) co_return error_code{asio::error::timed_out};
+            if (rec) {
+                // Nothing came back on a reused connection: the upstream had closed it.
+                if (c.reused && attempt == 0 && length && *length == 0 && buf.size() == 0 &&
+                    (rec == http::error::end_of_stream || rec == asio::error::connection_reset ||
+                     rec == asio::error::eof))
+                    break;
+                co_return rec;
+            }
+            const unsigned status = parser->get().result_int();
+            // Upgrades (WebSocket) need a tunnel, which the proxy does not do yet.
+            if (status == 101) co_return error_code{asio::error::operation_not_supported};
+            if (status >= 100 && status < 200) {
+                parser = std::make_unique<http::response_parser<http::buffer_body>>();   // skip 1xx
+                continue;
+            }
+            response res;
+            res.base() = std::move(parser->get().base());
+            if (!parser->is_done()) {
+                res.set_stream(std::make_unique<upstream_body>(std::move(c), std::move(buf), std::move(parser),
+                                                               opt_.max_idle_per_host, true));
+            } else {
+                // No body (HEAD, 204, 304, Content-Length: 0): the connection is free now.
+                upstream_body rest{std::move(c), std::move(buf), std::move(parser), opt_.max_idle_per_host, true};
+                (void)co_await rest.next();
+            }
+            co_return res;
+        }
+        if (!c.reused || attempt != 0) co_return error_code{http::error::end_of_stream};
+    }
+}
+
+}  // namespace aileron::client

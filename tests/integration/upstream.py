@@ -1,0 +1,122 @@
+"""A small HTTP/1.1 upstream for proxy tests, with faults on demand. Standard library only.
+
+Run in-process: `Upstream(name).start()` serves on 127.0.0.1:<free port> in a thread.
+Endpoints:
+  /headers...          200 JSON {name, method, path, query, headers, body, peer} (any method, any path
+                       under /headers), so tests see exactly what the proxy sent upstream
+  /size/N              200 with N bytes (Content-Length), deterministic content
+  /chunks?n=K&delay=S  200 text/event-stream, chunked, K events `data: i`, S seconds apart
+  /status/N            status N, small body
+  /close-mid-body      announces 1000 bytes, sends 10, closes
+  /garbage             a response that is not HTTP
+Every handled request is recorded in `requests` (method, path, headers, body, peer port).
+"""
+
+import http.server
+import json
+import socket
+import threading
+import time
+import urllib.parse
+
+
+def pattern_bytes(n):
+    block = bytes(range(256))
+    return (block * (n // 256 + 1))[:n]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _send(self, status, body, ctype="application/octet-stream", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _any(self):
+        up = self.server.upstream
+        url = urllib.parse.urlsplit(self.path)
+        body = self._body()
+        record = {"name": up.name, "method": self.command, "path": url.path, "query": url.query,
+                  "headers": [[k, v] for k, v in self.headers.items()], "body": body.decode("latin-1"),
+                  "peer": self.client_address[1]}
+        with up.lock:
+            up.requests.append(record)
+        if url.path.startswith("/headers"):
+            self._send(200, json.dumps(record).encode(), "application/json",
+                       extra=[("Connection", "X-Hop"), ("X-Hop", "secret"), ("Keep-Alive", "timeout=5")])
+        elif url.path.startswith("/size/"):
+            self._send(200, pattern_bytes(int(url.path.split("/")[2])))
+        elif url.path == "/chunks":
+            q = urllib.parse.parse_qs(url.query)
+            n, delay = int(q.get("n", ["3"])[0]), float(q.get("delay", ["0"])[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(n):
+                data = ("data: %d\n\n" % i).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                time.sleep(delay)
+            self.wfile.write(b"0\r\n\r\n")
+        elif url.path.startswith("/status/"):
+            self._send(int(url.path.split("/")[2]), b"status body", "text/plain")
+        elif url.path == "/close-mid-body":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 10)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif url.path == "/garbage":
+            self.wfile.write(b"HELLO THERE\r\n\r\n")
+            self.close_connection = True
+        else:
+            self._send(404, b"no such upstream path", "text/plain")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
+
+
+class Upstream:
+    def __init__(self, name="up"):
+        self.name = name
+        self.requests = []
+        self.lock = threading.Lock()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.upstream = self
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
