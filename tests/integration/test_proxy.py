@@ -21,6 +21,10 @@ metadata:
 spec:
   addr: "127.0.0.1:@PORT@"
   workers: 1
+  httpConfig:
+    readTimeout: 1
+    writeTimeout: 1
+    idleTimeout: 1
   virtualHosts:
     - handlers:
         - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
@@ -220,6 +224,30 @@ class ProxyTest(unittest.TestCase):
             self.seen(self.get("/headers/reuse"))
         peers = {r["peer"] for r in self.a.requests[before:]}
         self.assertEqual(len(peers), 1, peers)
+
+    def test_a_websocket_upgrade_becomes_a_tunnel_that_outlives_every_timeout(self):
+        with self.gw.connect() as c:
+            c.send(request_bytes("GET", "/ws", [("Connection", "Upgrade"), ("Upgrade", "websocket"),
+                                                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                                                ("Sec-WebSocket-Version", "13")]))
+            head = c._read_until(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n"), head)
+            self.assertIn(b"Upgrade: websocket", head)
+            self.assertIn(b"Connection: Upgrade", head)
+            for message in (b"first", b"after the timeouts"):
+                c.send(message)
+                got = c.buf
+                c.buf = b""
+                while len(got) < len(message):
+                    got += c.sock.recv(1024)
+                self.assertEqual(got, message)
+                time.sleep(1.6)   # longer than the server's read, write and idle timeouts
+        self.assertEqual(self.a.requests[-1]["path"], "/ws")
+        self.assertEqual(self.header(self.a.requests[-1], "Upgrade"), "websocket")
+
+    def test_an_upstream_switching_to_another_protocol_is_a_502(self):
+        resp = self.gw.exchange(request_bytes("GET", "/ws-wrong", [("Connection", "Upgrade"), ("Upgrade", "websocket")]))
+        self.assertEqual(resp.status, 502)
 
     def test_head_gets_the_upstream_length_and_no_body(self):
         resp = self.gw.exchange(request_bytes("HEAD", "/size/1234"), head=True)

@@ -9,6 +9,8 @@ Endpoints:
   /status/N            status N, small body
   /close-mid-body      announces 1000 bytes, sends 10, closes
   /garbage             a response that is not HTTP
+  /ws                  with `Upgrade: websocket`: 101, then echoes raw bytes until the client closes
+  /ws-wrong            101 to a protocol nobody asked for
 Every handled request is recorded in `requests` (method, path, headers, body, peer port).
 """
 
@@ -92,6 +94,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            # Switches protocols, then echoes raw bytes back until the client closes.
+            self.send_response(101)
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "websocket")
+            self.end_headers()
+            self.wfile.flush()
+            conn = self.connection
+            conn.settimeout(30)
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+            self.close_connection = True
+        elif url.path == "/ws-wrong":
+            self.send_response(101)
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Upgrade", "h2c")
+            self.end_headers()
+            self.close_connection = True
         elif url.path == "/garbage":
             self.wfile.write(b"HELLO THERE\r\n\r\n")
             self.close_connection = True

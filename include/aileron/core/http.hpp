@@ -72,6 +72,18 @@ private:
     bool done_ = false;
 };
 
+/**
+ * Takes over a connection after a `101 Switching Protocols` response (WebSocket and other
+ * upgrades). A handler that upgrades returns one with its 101; once the server has written the
+ * 101 it hands over the client's socket and runs it until the tunnel ends, with no timeout.
+ */
+class upgrade_handler {
+public:
+    virtual ~upgrade_handler() = default;
+    /// `pending`: bytes the client already sent after its request (the new protocol's first).
+    virtual task<void> run(tcp::socket& client, asio::const_buffer pending) = 0;
+};
+
 class error_handler;
 class logger;
 
@@ -171,8 +183,13 @@ public:
     void set_stream(std::unique_ptr<body_source> src) noexcept { stream_ = std::move(src); }
     body_source* stream() const noexcept { return stream_.get(); }
 
+    /// With a 101 status: what takes over the connection once the 101 is written.
+    void set_upgrade(std::unique_ptr<upgrade_handler> u) noexcept { upgrade_ = std::move(u); }
+    upgrade_handler* upgrade() const noexcept { return upgrade_.get(); }
+
 private:
     std::unique_ptr<body_source> stream_;
+    std::unique_ptr<upgrade_handler> upgrade_;
 };
 
 }  // namespace aileron

@@ -1,6 +1,7 @@
 #include <aileron/client/http_transport.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -233,6 +234,43 @@ private:
     std::unique_ptr<char[]> chunk_;
 };
 
+/// Copies bytes both ways between the client and the upstream after a 101, until both
+/// directions have ended. Each direction passes on its end (shutdown) to the other side; no
+/// deadline cuts a tunnel that is quiet but alive.
+class tunnel final : public upgrade_handler {
+public:
+    tunnel(tcp::socket upstream, beast::flat_buffer pending) : upstream_(std::move(upstream)), pending_(std::move(pending)) {}
+
+    task<void> run(tcp::socket& client, asio::const_buffer from_client) override {
+        if (from_client.size()) {
+            auto [ec, n] = co_await asio::async_write(upstream_, from_client, use_nothrow);
+            if (ec) co_return;
+        }
+        if (pending_.size()) {
+            auto [ec, n] = co_await asio::async_write(client, pending_.cdata(), use_nothrow);
+            if (ec) co_return;
+        }
+        using namespace asio::experimental::awaitable_operators;
+        co_await (pump(client, upstream_) && pump(upstream_, client));
+    }
+
+private:
+    static task<void> pump(tcp::socket& from, tcp::socket& to) {
+        std::array<char, 16 * 1024> buf;
+        for (;;) {
+            auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_nothrow);
+            if (ec) break;
+            auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), use_nothrow);
+            if (wec) break;
+        }
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    tcp::socket upstream_;
+    beast::flat_buffer pending_;
+};
+
 /// Writes the request body upstream, framed by Content-Length or chunked.
 task<error_code> send_body(tcp::socket& sock, request& req, bool chunked) {
     char size_line[24];
@@ -312,8 +350,13 @@ task<result<response>> http_transport::operator()(request& req) const {
                 co_return rec;
             }
             const unsigned status = parser->get().result_int();
-            // Upgrades (WebSocket) need a tunnel, which the proxy does not do yet.
-            if (status == 101) co_return error_code{asio::error::operation_not_supported};
+            if (status == 101) {
+                // A protocol upgrade: the connection becomes a tunnel and never returns to the pool.
+                response res;
+                res.base() = std::move(parser->get().base());
+                res.set_upgrade(std::make_unique<tunnel>(std::move(c.sock), std::move(buf)));
+                co_return res;
+            }
             if (status >= 100 && status < 200) {
                 parser = std::make_unique<http::response_parser<http::buffer_body>>();   // skip 1xx
                 continue;

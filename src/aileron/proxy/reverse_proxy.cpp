@@ -114,9 +114,16 @@ task<response> reverse_proxy::operator()(request& req) const {
         target += parts.query;
     }
     const bool te_trailers = http::token_list{req[http::field::te]}.exists("trailers");
+    // A protocol upgrade (WebSocket) survives the hop-by-hop removal, as in Go's proxy.
+    const bool upgrading = http::token_list{req[http::field::connection]}.exists("upgrade");
+    const std::string upgrade_to = upgrading ? std::string{req[http::field::upgrade]} : std::string{};
     const std::string client_host{req[http::field::host]};
     remove_hop_by_hop(req.header());
     if (te_trailers) req.set(http::field::te, "trailers");
+    if (upgrading && !upgrade_to.empty()) {
+        req.set(http::field::connection, "Upgrade");
+        req.set(http::field::upgrade, upgrade_to);
+    }
     const request_context& ctx = req.context();
     std::string forwarded_for;
     for (auto& f : req)
@@ -144,6 +151,18 @@ task<response> reverse_proxy::operator()(request& req) const {
                                                  .message = up->origin + ": " + ec.message()});
     }
     response out = std::move(*res);
+    if (out.result() == http::status::switching_protocols) {
+        // The upstream must switch to what the client asked for (case-insensitively).
+        std::string switched{out[http::field::upgrade]};
+        if (!upgrading || !beast::iequals(switched, upgrade_to))
+            co_return error_response(req, http_error{.status = http::status::bad_gateway, .code = "E2125",
+                                                     .kind = "CoreProxyProtocolSwitch",
+                                                     .message = "upstream switched to \"" + switched + "\""});
+        remove_hop_by_hop(out.base());
+        out.set(http::field::connection, "Upgrade");
+        out.set(http::field::upgrade, switched);
+        co_return out;
+    }
     // The server frames the body itself: the upstream's framing and hop-by-hop headers go.
     const bool streamed = out.stream() != nullptr;
     remove_hop_by_hop(out.base());

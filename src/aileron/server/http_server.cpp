@@ -541,6 +541,12 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         if (http::token_list{res[http::field::connection]}.exists("close")) keep_alive = false;
 
         if (!co_await write_response(c, res, head, keep_alive, version)) break;
+        if (res.result() == http::status::switching_protocols && res.upgrade()) {
+            // The connection now belongs to the upgrade (a tunnel): no deadline, no more HTTP.
+            c.disarm();
+            co_await res.upgrade()->run(c.sock, buf.cdata());
+            break;
+        }
 
         if (!body.done() && keep_alive) {
             std::uint64_t drained = 0;
