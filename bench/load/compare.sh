@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drives the servers of peers-up.sh with wrk, interleaved, and prints one table.
-#   bench/load/compare.sh                         # nginx aileron nginx-proxy haproxy
+#   bench/load/compare.sh                         # nginx aileron nginx-proxy haproxy aileron-proxy
 #   bench/load/compare.sh gw=http://127.0.0.1:8080/   # plus any other loopback target
 #   bench/load/compare.sh --report RAWFILE        # reprint the table of an earlier run
 # Each repeat measures every target once, in an order rotated by one per repeat, so no target is
@@ -15,7 +15,7 @@
 #   other%    the most CPU that anything outside the benchmark took in one measurement
 # wrk, the servers and the upstream share the machine's cores: compare ratios within one run,
 # not absolute numbers across runs or machines.
-# env: DURATION=3 (s)  REPEATS=5  CONNS=50  THREADS=2  TARGETS="nginx aileron nginx-proxy haproxy"
+# env: DURATION=3 (s)  REPEATS=5  CONNS=50  THREADS=2  TARGETS="nginx aileron nginx-proxy haproxy aileron-proxy"
 #      BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load  OTHER_MAX=15  RETRIES=8
 #      OUT=/tmp/aileron-load-<time>.txt (raw results)  WRK_CPUS= (taskset list for wrk)
 #      COMMIT= (recorded in the output; default: git rev-parse of this checkout)
@@ -53,14 +53,15 @@ if [ "${1:-}" = --report ]; then table "$2"; exit; fi
 DURATION=${DURATION:-3} REPEATS=${REPEATS:-5} CONNS=${CONNS:-50} THREADS=${THREADS:-2}
 OTHER_MAX=${OTHER_MAX:-15} RETRIES=${RETRIES:-8}
 OUT=${OUT:-/tmp/aileron-load-$(date +%Y%m%d-%H%M%S).txt}
-read -ra targets <<< "${TARGETS:-nginx aileron nginx-proxy haproxy}"
+read -ra targets <<< "${TARGETS:-nginx aileron nginx-proxy haproxy aileron-proxy}"
 command -v wrk >/dev/null || { echo "missing Debian package: wrk (AILERON_BENCH=1 scripts/setup.sh)" >&2; exit 1; }
 wrk_cmd=(wrk); [ -n "${WRK_CPUS:-}" ] && wrk_cmd=(taskset -c "$WRK_CPUS" wrk)
 
 declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((BASE + 1))/
   [aileron]=http://127.0.0.1:$((BASE + 2))/ [nginx-proxy]=http://127.0.0.1:$((BASE + 3))/
-  [haproxy]=http://127.0.0.1:$((BASE + 4))/)
-declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy)
+  [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/)
+declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
+  [aileron-proxy]=aileron-proxy)
 for arg in "$@"; do   # extra NAME=URL targets: loopback only
   name=${arg%%=*} u=${arg#*=}
   [[ $u =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]] || { echo "not a loopback http:// URL: $u" >&2; exit 1; }
@@ -86,7 +87,7 @@ ticks_of() {  # utime+stime (clock ticks) summed over the given PIDs
   done
   echo "$sum"
 }
-all_server_pids() { local t; for t in upstream nginx aileron haproxy; do server_pids "$t"; done; }
+all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy; do server_pids "$t"; done; }
 machine() {  # "total busy" ticks of all CPUs from /proc/stat (busy = user nice system irq softirq)
   awk 'NR == 1 { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }

@@ -6,6 +6,7 @@
 #   :BASE+2  aileron      bench/load/echo.yaml: `200 {}` (HealthCheckHandler on /)
 #   :BASE+3  nginx-proxy  the same nginx, proxy_pass to the upstream
 #   :BASE+4  haproxy      proxy to the upstream
+#   :BASE+5  aileron-proxy bench/load/proxy.yaml: ReverseProxyHandler to the upstream
 # Each server's "pid start-time port" goes to $RUN/<name>.pid; peers-down.sh stops exactly those
 # processes (the start time tells a recycled PID from ours). Nothing is installed here.
 #
@@ -41,7 +42,7 @@ if compgen -G "$RUN/*.pid" >/dev/null; then
   echo "servers from an earlier peers-up.sh are recorded in $RUN; run peers-down.sh first" >&2
   exit 1
 fi
-for off in 0 1 2 3 4; do
+for off in 0 1 2 3 4 5; do
   if ss -ltnH "sport = :$((BASE + off))" | grep -q .; then
     echo "port $((BASE + off)) is taken; pick another BASE" >&2
     exit 1
@@ -49,7 +50,7 @@ for off in 0 1 2 3 4; do
 done
 
 echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
-up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4))
+up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
 render() {  # render TEMPLATE OUTFILE
   sed -e "s|@RUN@|$RUN|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@UPSTREAM_PORT@|$up|g" \
       -e "s|@ECHO_PORT@|$echo_port|g" -e "s|@PROXY_PORT@|$nproxy|g" -e "s|@HAPROXY_PORT@|$hap|g" \
@@ -74,12 +75,15 @@ start nginx "$echo_port $nproxy" nginx -p "$RUN" -e "$RUN/nginx.err" -c "$RUN/ng
 start haproxy "$hap" haproxy -db -f "$RUN/haproxy.cfg"
 start aileron "$ail" env AILERON_ADDR="127.0.0.1:$ail" AILERON_WORKERS="$WORKERS" \
   "$AILERON_BIN" -f "$here/echo.yaml"
+start aileron-proxy "$aproxy" env AILERON_ADDR="127.0.0.1:$aproxy" AILERON_WORKERS="$WORKERS" \
+  UPSTREAM="http://127.0.0.1:$up" "$AILERON_BIN" -f "$here/proxy.yaml"
 
 # Every listener must answer 200 within ~10 s; otherwise stop everything and show why.
 printf '%-12s %-8s %-24s %s\n' NAME PID URL STATUS
 failed=0
-for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap; do
+for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy; do
   name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down
+  [ "$name" = aileron-proxy ] && pidname=aileron-proxy
   for _ in $(seq 50); do
     code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/") || true
     [ "$code" = 200 ] && { status=up; break; }
