@@ -1,11 +1,20 @@
 #pragma once
 /// @file
 /// One `loadBalancers[]` entry of a ReverseProxyHandler: which requests it takes (methods,
-/// hosts, path matchers), the upstream path it makes, and how it picks an upstream.
+/// hosts, param matchers, path matchers), the upstream path it makes, and how it picks an
+/// upstream (RoundRobin, Random, or one of the hash algorithms keyed by a `hasher`).
+///
+/// The hash algorithms are not bit-compatible with AILERON's (zx/zlb): the same key always
+/// picks the same upstream while the upstream set is unchanged, keys spread in proportion to
+/// the weights, and RingHash and Maglev move about the removed upstream's share of keys when
+/// one upstream goes; which upstream a given key lands on differs from AILERON.
 
 #include <aileron/proxy/reverse_proxy.hpp>
 
+#include <aileron/config/matcher.hpp>
+
 #include <atomic>
+#include <cstdint>
 #include <optional>
 #include <regex>
 #include <string>
@@ -26,6 +35,40 @@ private:
     std::string rewrite_;
 };
 
+/// xxHash64 (seed 0) of `s`.
+std::uint64_t hash64(std::string_view s) noexcept;
+
+/// The key of a request for the hash algorithms (`hasher`), as AILERON computes it:
+/// ClientAddr: the client's "ip:port" ("[ip]:port" for IPv6), so one key per connection;
+/// Header: the first value of header `key`; Cookie: the value of cookie `key`; Query: the first
+/// (decoded) value of query parameter `key`; PathParam: the router's wildcard value `key`.
+/// A missing source hashes "". Does not allocate (after a thread's first decoded query value).
+class request_hasher {
+public:
+    explicit request_hasher(const hasher_spec& s) : source_(s.source), key_(s.key) {}
+    std::uint64_t operator()(const request& req) const;
+
+private:
+    hash_source source_;
+    std::string key_;
+};
+
+/// One of `pathParamMatchers`, `headerMatchers`, `queryMatchers`: the value of `key` matches one
+/// of the patterns. Header and query values are joined with "," first; a missing header or
+/// query parameter, or an empty path parameter, does not match (as AILERON).
+class param_rule {
+public:
+    enum class source { path_param, header, query };
+    param_rule(source src, const param_matcher_spec& s);
+    /// `raw_query`: the request target's query, still escaped.
+    bool match(const request& req, std::string_view raw_query) const;
+
+private:
+    source source_;
+    std::string key_;
+    string_matcher matcher_;
+};
+
 /// An upstream as the proxy uses it.
 struct upstream {
     std::string origin;   ///< "http://host:port", the target prefix
@@ -43,14 +86,34 @@ public:
     /// The upstream for this request; nullptr when none is usable.
     const upstream* pick(const request& req) const;
 
+    /// The upstream a hash algorithm picks for key hash `h` (the round-robin and random
+    /// algorithms ignore it); nullptr when none is usable.
+    const upstream* pick_hash(std::uint64_t h) const noexcept;
+
+    /// RingHash: virtual nodes per unit of weight while the ring stays under `ring_limit`.
+    static constexpr std::uint64_t ring_points_per_weight = 1024;
+    static constexpr std::uint64_t ring_limit = 1 << 16;
+    /// Maglev: the lookup table size, a prime; fixed so that removing an upstream does not
+    /// reshuffle the whole table.
+    static constexpr std::uint32_t maglev_size = 65537;
+
 private:
+    void build_ring(const std::vector<std::uint64_t>& ids);
+    void build_maglev(const std::vector<std::uint64_t>& ids);
+
     lb_algorithm algorithm_;
     std::vector<http::verb> methods_;
     std::vector<std::string> hosts_;
+    std::vector<param_rule> params_;
     std::vector<path_rule> rules_;
     std::vector<upstream> upstreams_;
     std::uint64_t total_ = 0;
     mutable std::atomic<std::uint64_t> counter_{0};
+    request_hasher hasher_;
+    std::vector<std::uint64_t> ids_;          ///< DirectHash: per-upstream identity
+    std::vector<std::uint64_t> ring_points_;  ///< RingHash: sorted virtual node positions
+    std::vector<std::uint32_t> ring_owner_;   ///< RingHash: upstream index per position
+    std::vector<std::uint32_t> maglev_;       ///< Maglev: lookup table of upstream indexes
 };
 
 }  // namespace aileron::proxy

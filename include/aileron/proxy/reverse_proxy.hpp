@@ -6,6 +6,7 @@
 
 #include <aileron/client/http_transport.hpp>
 #include <aileron/config/decode.hpp>
+#include <aileron/config/matcher.hpp>
 #include <aileron/core/handler.hpp>
 #include <aileron/server/http_method.hpp>
 
@@ -104,6 +105,19 @@ struct upstream_spec {
     void normalize(config::decoder& d);
 };
 
+/// `loadBalancers[].pathParamMatchers[]`, `headerMatchers[]`, `queryMatchers[]` (AILERON's
+/// ParamMatcherSpec): the value of `key` must match one of `patterns`. An empty key: ignored.
+struct param_matcher_spec {
+    std::string key;
+    std::vector<std::string> patterns;
+    config::match_type type = config::match_type::exact;
+    static constexpr auto fields() {
+        using c = param_matcher_spec;
+        return std::tuple{config::field("key", "Key", &c::key), config::field("patterns", "Patterns", &c::patterns),
+                          config::field("matchType", "MatchType", &c::type)};
+    }
+};
+
 /// `loadBalancers[].hasher`.
 struct hasher_spec {
     hash_source source = hash_source::client_addr;
@@ -122,9 +136,9 @@ struct load_balancer_spec {
     std::vector<path_matcher_spec> path_matchers;
     std::vector<http_method> methods;
     std::vector<std::string> hosts;
-    std::vector<config::node> path_param_matchers;
-    std::vector<config::node> header_matchers;
-    std::vector<config::node> query_matchers;
+    std::vector<param_matcher_spec> path_param_matchers;
+    std::vector<param_matcher_spec> header_matchers;
+    std::vector<param_matcher_spec> query_matchers;
     hasher_spec hasher;
     static constexpr auto fields() {
         using c = load_balancer_spec;

@@ -38,11 +38,17 @@ void upstream_spec::normalize(config::decoder& d) {
 }
 
 void load_balancer_spec::normalize(config::decoder& d) {
-    if (algorithm != lb_algorithm::round_robin && algorithm != lb_algorithm::random)
-        d.error("lbAlgorithm", "only RoundRobin and Random are supported by aileron yet");
-    if (!path_param_matchers.empty()) d.error("pathParamMatchers", "not supported by aileron yet");
-    if (!header_matchers.empty()) d.error("headerMatchers", "not supported by aileron yet");
-    if (!query_matchers.empty()) d.error("queryMatchers", "not supported by aileron yet");
+    // The patterns of param matchers must compile for their match type (AILERON fails at build).
+    auto check = [&](std::string_view name, const std::vector<param_matcher_spec>& ms) {
+        for (std::size_t i = 0; i < ms.size(); ++i)
+            for (std::size_t j = 0; j < ms[i].patterns.size(); ++j)
+                if (auto problem = config::pattern_problem(ms[i].type, ms[i].patterns[j]); !problem.empty())
+                    d.error(std::string{name} + "[" + std::to_string(i) + "].patterns[" + std::to_string(j) + "]",
+                            std::move(problem));
+    };
+    check("pathParamMatchers", path_param_matchers);
+    check("headerMatchers", header_matchers);
+    check("queryMatchers", query_matchers);
 }
 
 void reverse_proxy::config::normalize(aileron::config::decoder& d) {
