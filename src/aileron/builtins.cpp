@@ -7,6 +7,8 @@
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/cors.hpp>
 #include <aileron/middlewares/header_policy.hpp>
+#include <aileron/middlewares/throttle.hpp>
+#include <aileron/middlewares/timeout.hpp>
 #include <aileron/proxy/reverse_proxy.hpp>
 #include <aileron/server/http_server_resource.hpp>
 
@@ -24,6 +26,8 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::cors>();
     reg.add<middlewares::header_policy>();
     reg.add<middlewares::body_limit>();
+    reg.add<middlewares::timeout>();
+    reg.add<middlewares::throttle>();
 }
 
 }  // namespace aileron

@@ -3,7 +3,6 @@ HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware and ThrottleMiddl
 referenced from AILERON-style configs as server-level or virtual-host-level `middleware:`.
 """
 
-import socket
 import threading
 import time
 import unittest
@@ -212,6 +211,128 @@ spec:
         r = self.send([("Transfer-Encoding", "chunked")], chunked("12345", "6789"))
         self.assertEqual(r.status, 413, r)
         self.assertEqual(r.body, self.TOO_LARGE)
+
+
+class TimeoutTest(GatewayTestCase):
+    CONFIG = "---\n".join([
+        entrypoint("timeout"),
+        server("timeout", [vhost("timeout.example", ("TimeoutMiddleware", "short"))]),
+        ECHO,
+        """\
+apiVersion: app/v1
+kind: TimeoutMiddleware
+metadata:
+  name: short
+spec:
+  defaultTimeout: 300
+  apiTimeouts:
+    - matcher: {patterns: ["/patient/*"], matchType: Path}
+      methods: [POST]
+      timeout: 10000
+""",
+    ])
+
+    def test_a_fast_request_passes(self):
+        r = self.gw.exchange(request_bytes("POST", "/x", body=b"quick", host="timeout.example"))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("---------- Body ----------\nquick\n", r.text())
+
+    def test_a_handler_still_reading_at_the_deadline_is_cancelled_with_504(self):
+        start = time.monotonic()
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("POST", "/x", [("Content-Length", "10")], host="timeout.example"))
+            c.send(b"1")   # the echo handler waits for the other 9 bytes
+            r = c.read_response()
+            elapsed = time.monotonic() - start
+            self.assertEqual(r.status, 504, r)
+            self.assertEqual(r.body, b'{"status":504,"statusText":"Gateway Timeout"}')
+            self.assertLess(elapsed, 3.0)
+            self.assertGreaterEqual(elapsed, 0.25)
+            # The unread body cannot be skipped: the connection ends after the 504.
+            self.assertTrue(c.closed_by_peer(within=5.0))
+
+    def test_the_first_matching_api_timeout_applies(self):
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("POST", "/patient/1", [("Content-Length", "4")], host="timeout.example"))
+            c.send(b"ab")
+            time.sleep(0.8)   # longer than the default 300 ms, far below this API's 10 s
+            c.send(b"cd")
+            r = c.read_response()
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("---------- Body ----------\nabcd\n", r.text())
+
+
+class ThrottleTest(GatewayTestCase):
+    CONFIG = "---\n".join([
+        entrypoint("throttle"),
+        server("throttle", [vhost("throttle.example", ("ThrottleMiddleware", "five"))]).replace(
+            "spec:\n", "spec:\n  workers: 2\n", 1),
+        ECHO,
+        """\
+apiVersion: app/v1
+kind: ThrottleMiddleware
+metadata:
+  name: five
+spec:
+  apiThrottlers:
+    - matcher: {patterns: ["/limited/"], matchType: Prefix}
+      fixedWindow: {windowSize: 600000, limit: 5}
+""",
+    ])
+
+    def test_a_fixed_window_admits_exactly_its_limit_across_concurrent_connections(self):
+        results = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(20)
+
+        def client():
+            with RawConnection(self.gw.port) as c:
+                barrier.wait()
+                c.send(request_bytes("GET", "/limited/a", host="throttle.example"))
+                r = c.read_response()
+            with lock:
+                results.append(r)
+
+        threads = [threading.Thread(target=client) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(statuses, [200] * 5 + [429] * 15)
+        for r in results:
+            if r.status == 429:
+                self.assertEqual(r.body, b'{"status":429,"statusText":"Too Many Requests"}')
+                self.assertTrue(1 <= int(r.header("Retry-After")) <= 600, r)
+        # Paths the matcher does not match are not throttled.
+        r = self.gw.exchange(request_bytes("GET", "/free", host="throttle.example"))
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_throttler_without_a_limiter_is_rejected_at_load(self):
+        config = "---\n".join([entrypoint(), """\
+apiVersion: app/v1
+kind: ThrottleMiddleware
+spec:
+  apiThrottlers:
+    - matcher: {patterns: ["/"], matchType: Regex}
+      methods: [GET]
+"""])
+        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("one of maxConnections, tokenBucket, fixedWindow or leakyBucket is required", p.stderr + p.stdout)
+
+    def test_a_bad_regex_is_rejected_at_load(self):
+        config = "---\n".join([entrypoint(), """\
+apiVersion: app/v1
+kind: ThrottleMiddleware
+spec:
+  apiThrottlers:
+    - matcher: {patterns: ["(unclosed"], matchType: Regex}
+      fixedWindow: {}
+"""])
+        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("spec.apiThrottlers[0].matcher.patterns[0]: invalid pattern for Regex matcher", p.stderr + p.stdout)
 
 
 if __name__ == "__main__":
