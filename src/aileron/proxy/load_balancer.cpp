@@ -349,11 +349,17 @@ void load_balancer::build_maglev(const std::vector<std::uint64_t>& ids) {
         skip[i] = mix64(ids[i] ^ 0x5851F42D4C957F2DULL) % (m - 1) + 1;
         max_weight = std::max(max_weight, upstreams_[i].weight);
     }
+    // Turns go in the order of the identities, not of the config, so that reordering the
+    // upstreams moves no key.
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
     constexpr std::uint32_t empty = UINT32_MAX;
     maglev_.assign(m, empty);
     std::uint64_t filled = 0;
     for (std::uint64_t round = 1; filled < m; ++round)
-        for (std::size_t i = 0; i < n && filled < m; ++i) {
+        for (std::size_t i : order) {
+            if (filled == m) break;
             if (round * upstreams_[i].weight < target[i]) continue;
             target[i] += max_weight;
             std::uint64_t c;
