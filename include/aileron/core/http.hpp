@@ -54,6 +54,9 @@ public:
     virtual task<result<asio::const_buffer>> next() = 0;
     /// The total size when known in advance (a Content-Length), else nothing.
     virtual std::optional<std::uint64_t> size() const noexcept = 0;
+    /// A hint: the next piece is (probably) at hand without waiting for I/O. The server then
+    /// sends it together with the response header instead of flushing the header first.
+    virtual bool buffered() const noexcept { return false; }
 };
 
 /// A body held in memory (tests, handlers that produce small bodies).
@@ -66,6 +69,7 @@ public:
         co_return b;
     }
     std::optional<std::uint64_t> size() const noexcept override { return data_.size(); }
+    bool buffered() const noexcept override { return true; }
 
 private:
     std::string data_;

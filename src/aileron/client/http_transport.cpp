@@ -213,6 +213,7 @@ public:
         if (auto n = parser_->content_length()) return *n;
         return std::nullopt;
     }
+    bool buffered() const noexcept override { return parser_->is_done() || buf_.size() != 0; }
 
 private:
     void release() {

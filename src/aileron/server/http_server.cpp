@@ -239,6 +239,8 @@ struct http_server::impl {
     task<void> serve(worker& w, tcp::socket sock);
     task<bool> write_response(connection& c, response& res, bool head_only, bool keep_alive, unsigned version);
     void finish_fields(response& res, bool keep_alive, unsigned version) const;
+    void serialize_head(connection& c, const response& res, bool keep_alive, unsigned version,
+                        std::optional<std::uint64_t> length, bool chunked, bool source_frames) const;
     task<void> write_plain_error(connection& c, http::status status);
     task<void> close_gracefully(connection& c);
     void begin_drain(worker& w);
@@ -573,53 +575,11 @@ void http_server::impl::finish_fields(response& res, bool keep_alive, unsigned v
         res.set(http::field::alt_svc, srv.opt_.alt_svc);
 }
 
-task<bool> http_server::impl::write_response(connection& c, response& res, bool head_only, bool keep_alive,
-                                             unsigned version) {
-    const auto timeout = srv.opt_.write_timeout;
-    const unsigned status = res.result_int();
-    if (body_source* src = res.stream()) {
-        // Streamed body: the header, then each piece as it comes; the write timeout applies
-        // to each write, so a live stream is never cut.
-        finish_fields(res, keep_alive, version);
-        http::response<http::buffer_body> m{std::move(res.base())};
-        if (auto n = src->size()) m.content_length(*n);
-        else if (allows_body(status)) m.chunked(true);
-        m.body().data = nullptr;
-        m.body().more = !head_only && allows_body(status);
-        http::response_serializer<http::buffer_body> sr{m};
-        c.arm(timeout);
-        auto [ec, n] = co_await http::async_write_header(c.sock, sr, use_nothrow);
-        c.disarm();
-        if (ec) co_return false;
-        if (!m.body().more) co_return true;
-        for (;;) {
-            auto piece = co_await src->next();
-            if (!piece) co_return false;   // a broken body ends the connection: never fake success
-            m.body().data = piece->size() ? const_cast<void*>(piece->data()) : nullptr;
-            m.body().size = piece->size();
-            m.body().more = piece->size() != 0;
-            c.arm(timeout);
-            auto [wec, wn] = co_await http::async_write(c.sock, sr, use_nothrow);
-            c.disarm();
-            if (wec == http::error::need_buffer) wec = {};
-            if (wec) co_return false;
-            if (!m.body().more) co_return true;
-        }
-    }
-    if (res.find(http::field::transfer_encoding) != res.end()) {
-        // A buffered body the handler wants chunked: let Beast frame it.
-        finish_fields(res, keep_alive, version);
-        c.arm(timeout);
-        auto [ec, n] = co_await http::async_write(c.sock, res.message(), use_nothrow);
-        c.disarm();
-        co_return !ec;
-    }
-
-    // A buffered body: the header is written here, into the connection's reused buffer, with
-    // the fields the server adds (Date, Content-Length, Connection, Alt-Svc) appended rather
-    // than inserted into the response; then header and body go out in one gather write.
+void http_server::impl::serialize_head(connection& c, const response& res, bool keep_alive, unsigned version,
+                                       std::optional<std::uint64_t> length, bool chunked, bool source_frames) const {
     std::string& out = c.out;
     out.clear();
+    const unsigned status = res.result_int();
     char digits[24];
     out += "HTTP/1.1 ";
     out.append(digits, std::to_chars(digits, digits + sizeof digits, status).ptr);
@@ -635,7 +595,13 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
         switch (f.name()) {
         case http::field::connection: connection_value = f.value(); continue;   // decided below
         case http::field::date: has_date = true; break;
-        case http::field::content_length: has_length = true; break;
+        case http::field::content_length:
+            if (source_frames) continue;   // the body source decides the framing
+            has_length = true;
+            break;
+        case http::field::transfer_encoding:
+            if (source_frames) continue;
+            break;
         case http::field::alt_svc: has_alt_svc = true; break;
         default: break;
         }
@@ -654,18 +620,91 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
         out += srv.opt_.alt_svc;
         out += "\r\n";
     }
-    const bool body_allowed = allows_body(status);
-    if (body_allowed && !has_length) {
+    if (length && !has_length) {
         out += "Content-Length: ";
-        out.append(digits, std::to_chars(digits, digits + sizeof digits, res.body().size()).ptr);
+        out.append(digits, std::to_chars(digits, digits + sizeof digits, *length).ptr);
         out += "\r\n";
     }
+    if (chunked) out += "Transfer-Encoding: chunked\r\n";
     if (!keep_alive) out += "Connection: close\r\n";
     else if (!connection_value.empty()) (out += "Connection: ", out += connection_value, out += "\r\n");
     else if (version == 10) out += "Connection: keep-alive\r\n";
     out += "\r\n";
+}
 
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::buffer(res.body())};
+task<bool> http_server::impl::write_response(connection& c, response& res, bool head_only, bool keep_alive,
+                                             unsigned version) {
+    const auto timeout = srv.opt_.write_timeout;
+    const unsigned status = res.result_int();
+    const bool body_allowed = allows_body(status);
+
+    if (body_source* src = res.stream()) {
+        // A streamed body: each piece is written as it comes, with the write timeout applied
+        // per write, so a live stream is never cut. Framing is ours: Content-Length when the
+        // source knows its size, chunked otherwise.
+        const std::optional<std::uint64_t> size = body_allowed ? src->size() : std::nullopt;
+        const bool chunked = body_allowed && !size;
+        // HTTP/1.0 clients know no chunked framing: the end of the body is the end of the connection.
+        const bool close_delimited = chunked && version == 10;
+        serialize_head(c, res, keep_alive && !close_delimited, version, size, chunked && !close_delimited, true);
+        bool head_pending = true;
+        if (head_only || !body_allowed || !src->buffered()) {
+            // Nothing to wait for, or the first piece may be long in coming (server-sent
+            // events): the header goes now.
+            c.arm(timeout);
+            auto [ec, n] = co_await asio::async_write(c.sock, asio::buffer(c.out), use_nothrow);
+            c.disarm();
+            if (ec) co_return false;
+            head_pending = false;
+            if (head_only || !body_allowed) co_return true;
+        }
+        char size_line[24];
+        for (;;) {
+            auto piece = co_await src->next();
+            if (!piece) co_return false;   // a broken body ends the connection: never fake success
+            const bool last = piece->size() == 0;
+            std::array<asio::const_buffer, 4> bufs;
+            std::size_t count = 0;
+            if (head_pending) bufs[count++] = asio::buffer(c.out);
+            if (chunked && !close_delimited) {
+                if (!last) {
+                    auto end = std::to_chars(size_line, size_line + 20, piece->size(), 16).ptr;
+                    *end++ = '\r';
+                    *end++ = '\n';
+                    bufs[count++] = asio::buffer(size_line, static_cast<std::size_t>(end - size_line));
+                    bufs[count++] = *piece;
+                    bufs[count++] = asio::buffer("\r\n", 2);
+                } else {
+                    bufs[count++] = asio::buffer("0\r\n\r\n", 5);
+                }
+            } else if (!last) {
+                bufs[count++] = *piece;
+            }
+            if (count) {
+                c.arm(timeout);
+                auto [ec, n] = co_await asio::async_write(c.sock, std::span{bufs.data(), count}, use_nothrow);
+                c.disarm();
+                if (ec) co_return false;
+                head_pending = false;
+            }
+            if (last) co_return !close_delimited;
+        }
+    }
+    if (res.find(http::field::transfer_encoding) != res.end()) {
+        // A buffered body the handler wants chunked: let Beast frame it.
+        finish_fields(res, keep_alive, version);
+        c.arm(timeout);
+        auto [ec, n] = co_await http::async_write(c.sock, res.message(), use_nothrow);
+        c.disarm();
+        co_return !ec;
+    }
+
+    // A buffered body: the header is serialized into the connection's reused buffer, with the
+    // fields the server adds (Date, Content-Length, Connection, Alt-Svc) appended rather than
+    // inserted into the response; then header and body go out in one gather write.
+    serialize_head(c, res, keep_alive, version, body_allowed ? std::optional<std::uint64_t>{res.body().size()} : std::nullopt,
+                   false, false);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(c.out), asio::buffer(res.body())};
     const std::size_t count = head_only || !body_allowed || res.body().empty() ? 1 : 2;
     c.arm(timeout);
     auto [ec, n] = co_await asio::async_write(c.sock, std::span{buffers.data(), count}, use_nothrow);
