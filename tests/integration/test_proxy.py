@@ -117,6 +117,13 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(r["method"], "POST")
         self.assertEqual(r["body"], body)
 
+    def test_a_request_without_a_body_goes_upstream_without_framing_headers(self):
+        r = self.seen(self.get("/headers/nobody"))
+        self.assertIsNone(self.header(r, "Transfer-Encoding"))
+        self.assertIsNone(self.header(r, "Content-Length"))
+        r = self.seen(self.get("/headers/emptypost", method="POST", body=b""))
+        self.assertEqual(self.header(r, "Content-Length"), "0")
+
     def test_a_chunked_request_body_is_streamed_upstream_chunked(self):
         data = request_bytes("POST", "/headers/chunked", [("Transfer-Encoding", "chunked")],
                              body=b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")

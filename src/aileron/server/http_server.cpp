@@ -166,7 +166,12 @@ public:
     connection_body(connection& c, beast::flat_buffer& buf, http::request_parser<http::buffer_body>& p,
                     std::chrono::seconds read_timeout, std::chrono::seconds write_timeout, bool expect_continue)
         : c_(c), buf_(buf), parser_(p), read_timeout_(read_timeout), write_timeout_(write_timeout),
-          expect_continue_(expect_continue) {}
+          expect_continue_(expect_continue) {
+        // Known before any of it is read: a request with neither Content-Length nor chunked
+        // framing has no body at all (the parser is done with the header).
+        if (auto n = parser_.content_length()) size_ = *n;
+        else if (parser_.is_done()) size_ = 0;
+    }
 
     task<result<asio::const_buffer>> next() override {
         if (failed_) co_return error_code{http::error::partial_message};
@@ -202,10 +207,7 @@ public:
         }
     }
 
-    std::optional<std::uint64_t> size() const noexcept override {
-        if (auto n = parser_.content_length()) return *n;
-        return std::nullopt;
-    }
+    std::optional<std::uint64_t> size() const noexcept override { return size_; }
 
     bool done() const noexcept { return parser_.is_done(); }
     bool failed() const noexcept { return failed_; }
@@ -217,6 +219,7 @@ private:
     http::request_parser<http::buffer_body>& parser_;
     std::chrono::seconds read_timeout_, write_timeout_;
     bool expect_continue_;
+    std::optional<std::uint64_t> size_;
     bool failed_ = false;
     std::unique_ptr<char[]> chunk_;   // allocated only when a body is read
 };
