@@ -12,6 +12,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <memory>
@@ -189,18 +190,23 @@ public:
             release();
             co_return asio::const_buffer{};
         }
-        if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
+        if (!chunk_) {
+            // A small body gets a small buffer: most responses fit the allocator's fast path.
+            auto n = parser_->content_length();
+            chunk_len_ = n && *n < chunk_size ? static_cast<std::size_t>(std::max<std::uint64_t>(*n, 1)) : chunk_size;
+            chunk_ = std::make_unique<char[]>(chunk_len_);
+        }
         for (;;) {
             auto& b = parser_->get().body();
             b.data = chunk_.get();
-            b.size = chunk_size;
+            b.size = chunk_len_;
             auto [ec, n] = co_await http::async_read_some(conn_.sock, buf_, *parser_, use_nothrow);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
                 failed_ = true;
                 co_return ec;
             }
-            std::size_t got = chunk_size - parser_->get().body().size;
+            std::size_t got = chunk_len_ - parser_->get().body().size;
             if (got) co_return asio::const_buffer{chunk_.get(), got};
             if (parser_->is_done()) {
                 release();
@@ -233,6 +239,7 @@ private:
     bool failed_ = false;
     bool released_ = false;
     std::unique_ptr<char[]> chunk_;
+    std::size_t chunk_len_ = 0;
 };
 
 /// Copies bytes both ways between the client and the upstream after a 101, until both
