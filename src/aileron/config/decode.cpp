@@ -4,6 +4,8 @@
 
 #include <aileron/config/decode.hpp>
 
+#include <aileron/detail/quote.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -50,26 +52,8 @@ quote(std::string_view s, std::size_t limit = std::string_view::npos)
         s = s.substr(0, n);
         cut = true;
     }
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                static constexpr char hex[] = "0123456789abcdef";
-                out += "\\u00";
-                out += hex[(c >> 4) & 0xF];
-                out += hex[c & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    std::string out;
+    aileron::detail::append_quoted(out, s, aileron::detail::quote_style{false, false, false, false});
     if (cut) out += "...";
     return out;
 }

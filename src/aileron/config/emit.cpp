@@ -5,6 +5,8 @@
 
 #include <aileron/config/source.hpp>
 
+#include <aileron/detail/quote.hpp>
+
 #include "detail/parsers.hpp"
 
 #include <algorithm>
@@ -14,7 +16,6 @@
 namespace aileron::config {
 namespace {
 
-const char hex_digits[] = "0123456789ABCDEF";
 
 /// Shortest text that reads back as the same double, always with a `.` or an exponent so
 /// that it stays a float (not an integer) in YAML, JSON and TOML. Finite values only.
@@ -59,25 +60,7 @@ yaml_string(const std::string& s, std::string& out)
         out += s;
         return;
     }
-    out += '"';
-    for (const char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default:
-            if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f) {
-                out += "\\x";
-                out += hex_digits[u >> 4];
-                out += hex_digits[u & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    aileron::detail::append_quoted(out, s, aileron::detail::yaml_quote);
 }
 
 bool
@@ -151,27 +134,7 @@ yaml_block(const node& n, int indent, bool first_inline, std::string& out)
 void
 json_string(const std::string& s, std::string& out)
 {
-    out += '"';
-    for (const char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (const auto u = static_cast<unsigned char>(c); u < 0x20) {
-                out += "\\u00";
-                out += hex_digits[u >> 4];
-                out += hex_digits[u & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    aileron::detail::append_quoted(out, s, aileron::detail::json_quote);
 }
 
 void
@@ -233,27 +196,7 @@ json_value(const node& n, int indent, bool pretty, std::string& out)
 void
 toml_string(const std::string& s, std::string& out)
 {
-    out += '"';
-    for (const char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f) {
-                out += "\\u00";
-                out += hex_digits[u >> 4];
-                out += hex_digits[u & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    aileron::detail::append_quoted(out, s, aileron::detail::toml_quote);
 }
 
 std::string

@@ -1,5 +1,7 @@
 #include <aileron/log/logger.hpp>
 
+#include <aileron/detail/quote.hpp>
+
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -13,31 +15,7 @@
 namespace aileron {
 
 void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '<': case '>': case '&':   // Go's encoding/json escapes these for HTML safety
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 0xf];
-            break;
-        default:
-            if (c < 0x20) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    out += '"';
+    detail::append_quoted(out, s, detail::go_json_quote);
 }
 
 namespace {

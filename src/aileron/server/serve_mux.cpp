@@ -4,6 +4,8 @@
 
 #include <aileron/server/serve_mux.hpp>
 
+#include <aileron/detail/quote.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -84,25 +86,8 @@ struct host_less {
 
 /// Go's strconv.Quote, close enough for error messages (bytes >= 0x80 are copied).
 std::string go_quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-                char buf[5];
-                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-                out += buf;
-            } else {
-                out.push_back(c);
-            }
-        }
-    }
-    out.push_back('"');
+    std::string out;
+    detail::append_quoted(out, s, detail::go_quote_style);
     return out;
 }
 

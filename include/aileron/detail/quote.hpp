@@ -1,0 +1,28 @@
+#pragma once
+/// @file
+/// Double-quoted strings with backslash escapes, in the dialects aileron writes: JSON (ours and
+/// Go's encoding/json), YAML, TOML, and Go's strconv.Quote for messages. One implementation,
+/// parameterised by what each dialect escapes and how.
+
+#include <string>
+#include <string_view>
+
+namespace aileron::detail {
+
+struct quote_style {
+    bool short_b_f;    ///< `\b` and `\f` as short escapes (else as hex)
+    bool escape_del;   ///< 0x7f is escaped too
+    bool html;         ///< `<`, `>`, `&` escaped as \u00XX (Go's encoding/json)
+    bool x_escape;     ///< hex escapes as `\xXX` (YAML, Go) rather than `\u00XX` (JSON, TOML)
+};
+
+inline constexpr quote_style json_quote{true, false, false, false};
+inline constexpr quote_style go_json_quote{false, false, true, false};
+inline constexpr quote_style yaml_quote{false, true, false, true};
+inline constexpr quote_style toml_quote{true, true, false, false};
+inline constexpr quote_style go_quote_style{false, true, false, true};
+
+/// Appends `s` to `out` between double quotes, escaped in `style`.
+void append_quoted(std::string& out, std::string_view s, quote_style style);
+
+}  // namespace aileron::detail
