@@ -3,6 +3,7 @@
 #include <aileron/entrypoint/entrypoint.hpp>
 #include <aileron/handlers/echo.hpp>
 #include <aileron/handlers/health_check.hpp>
+#include <aileron/handlers/static_file.hpp>
 #include <aileron/log/slogger.hpp>
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/cors.hpp>
@@ -20,6 +21,7 @@ void register_builtins(registry& reg) {
     reg.add<server::http_server_resource>();
     reg.add<slogger>();
     reg.add<proxy::reverse_proxy>();
+    reg.add<handlers::static_file>();
     // app/v1
     reg.add<handlers::echo>();
     reg.add<handlers::health_check>();
