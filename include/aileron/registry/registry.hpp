@@ -28,6 +28,7 @@
 
 #include <aileron/chain/any_handler.hpp>
 #include <aileron/chain/any_middleware.hpp>
+#include <aileron/chain/any_round_tripper.hpp>
 #include <aileron/config/decode.hpp>
 #include <aileron/config/diagnostics.hpp>
 #include <aileron/core/error.hpp>
@@ -66,13 +67,14 @@ private:
 };
 
 /// The roles a kind can play; a kind may play several (an HTTPLogger is both middleware and
-/// tripperware).
+/// tripperware). A round tripper is what a ReverseProxyHandler's `roundTripper` refers to.
 enum class role : unsigned {
     handler = 1u << 0,
     middleware = 1u << 1,
     runner = 1u << 2,
     error_handler = 1u << 3,
     logger = 1u << 4,
+    round_tripper = 1u << 5,
 };
 constexpr unsigned operator|(role a, role b) noexcept { return static_cast<unsigned>(a) | static_cast<unsigned>(b); }
 constexpr unsigned operator|(unsigned a, role b) noexcept { return a | static_cast<unsigned>(b); }
@@ -90,6 +92,7 @@ struct resource_object {
     any_runner runner;
     std::shared_ptr<const error_handler> errors;
     std::shared_ptr<const logger> log;
+    any_round_tripper round_tripper;
 };
 
 class resource_graph;
@@ -113,6 +116,8 @@ public:
     any_handler handler(const config::reference& ref);
     std::vector<any_middleware> middleware(const std::vector<config::reference>& refs);
     any_runner runner(const config::reference& ref);
+    /// An HTTPClient (or any kind that is a round tripper); empty after reporting why not.
+    any_round_tripper round_tripper(const config::reference& ref);
 
     /// The logger and error handler resources use unless configured otherwise.
     const logger& log() const noexcept;
@@ -179,6 +184,7 @@ public:
         if constexpr (runner<T>) e.roles = e.roles | role::runner;
         if constexpr (std::derived_from<T, error_handler>) e.roles = e.roles | role::error_handler;
         if constexpr (std::derived_from<T, logger>) e.roles = e.roles | role::logger;
+        if constexpr (aileron::round_tripper<T>) e.roles = e.roles | role::round_tripper;
         e.decode = [](const config::node* spec, config::diagnostics& diag, const std::string& id) {
             auto cfg = std::make_shared<cfg_t>();
             config::node empty = config::node::make_map();
@@ -203,6 +209,7 @@ public:
             if constexpr (runner<T>) o.runner = any_runner{obj};
             if constexpr (std::derived_from<T, error_handler>) o.errors = obj;
             if constexpr (std::derived_from<T, logger>) o.log = obj;
+            if constexpr (aileron::round_tripper<T>) o.round_tripper = any_round_tripper{std::shared_ptr<const T>{obj}};
             return o;
         };
         e.encode = [](const void* p) { return config::encode(*static_cast<const cfg_t*>(p)); };

@@ -13,13 +13,14 @@ std::string_view role_name(role r) noexcept {
     case role::runner: return "runner";
     case role::error_handler: return "error handler";
     case role::logger: return "logger";
+    case role::round_tripper: return "round tripper";
     }
     return "resource";
 }
 
 std::string roles_description(unsigned roles) {
     std::string out;
-    for (role r : {role::handler, role::middleware, role::runner, role::error_handler, role::logger}) {
+    for (role r : {role::handler, role::middleware, role::runner, role::error_handler, role::logger, role::round_tripper}) {
         if (!(roles & static_cast<unsigned>(r))) continue;
         out += out.empty() ? "a " : " and a ";
         out += role_name(r);
@@ -71,6 +72,11 @@ std::vector<any_middleware> build_context::middleware(const std::vector<config::
 any_runner build_context::runner(const config::reference& ref) {
     auto* o = resolve(ref, role::runner);
     return o ? o->runner : any_runner{};
+}
+
+any_round_tripper build_context::round_tripper(const config::reference& ref) {
+    auto* o = resolve(ref, role::round_tripper);
+    return o ? o->round_tripper : any_round_tripper{};
 }
 
 const logger& build_context::log() const noexcept {
