@@ -1,5 +1,6 @@
 #include <aileron/registry/registry.hpp>
 
+#include <aileron/client/http_client.hpp>
 #include <aileron/entrypoint/entrypoint.hpp>
 #include <aileron/handlers/echo.hpp>
 #include <aileron/handlers/health_check.hpp>
@@ -21,6 +22,7 @@ void register_builtins(registry& reg) {
     reg.add<server::http_server_resource>();
     reg.add<slogger>();
     reg.add<proxy::reverse_proxy>();
+    reg.add<client::http_client>();
     reg.add<handlers::static_file>();
     // app/v1
     reg.add<handlers::echo>();

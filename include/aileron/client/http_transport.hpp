@@ -15,9 +15,10 @@ namespace aileron::client {
 struct transport_options {
     std::chrono::milliseconds dial_timeout{10'000};
     std::chrono::milliseconds response_header_timeout{0};   ///< 0: none (as AILERON's default)
-    std::chrono::milliseconds idle_timeout{60'000};         ///< a pooled connection older than this is closed
+    std::chrono::milliseconds idle_timeout{60'000};         ///< a pooled connection older than this is closed; 0: no limit
     std::size_t max_idle_per_host = 1024;
     std::size_t max_response_header_bytes = 1u << 20;
+    bool disable_keep_alives = false;   ///< one request per connection, `Connection: close` sent (Go's DisableKeepAlives)
 };
 
 /**

@@ -111,7 +111,7 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
         while (!list.empty()) {
             idle_connection c = std::move(list.back());
             list.pop_back();
-            if (now - c.since < opt.idle_timeout && c.sock.is_open())
+            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && c.sock.is_open())
                 co_return upstream_connection{std::move(c.sock), std::move(key), true};
         }
     }
@@ -138,7 +138,7 @@ bool is_framing_or_hop(http::field f) noexcept {
 
 /// The request line and fields as they go upstream, with our own framing.
 std::string serialize_head(const request& req, std::string_view origin, std::optional<std::uint64_t> length,
-                           bool has_body) {
+                           bool has_body, bool close) {
     std::string out;
     out.reserve(256);
     out += req.method_string();
@@ -162,6 +162,7 @@ std::string serialize_head(const request& req, std::string_view origin, std::opt
     } else {
         out += "Transfer-Encoding: chunked\r\n";
     }
+    if (close) out += "Connection: close\r\n";
     out += "\r\n";
     return out;
 }
@@ -319,7 +320,8 @@ task<result<response>> http_transport::operator()(request& req) const {
     key += t.port;
     const std::optional<std::uint64_t> length = req.body().size();
     const bool chunked = !length;
-    const std::string head = serialize_head(req, t.origin, length, method_has_body(req.method()));
+    const bool reusable = !opt_.disable_keep_alives;
+    const std::string head = serialize_head(req, t.origin, length, method_has_body(req.method()), !reusable);
     const bool head_request = req.method() == http::verb::head;
 
     // A pooled connection may have been closed by the upstream meanwhile: when sending on it
@@ -373,10 +375,10 @@ task<result<response>> http_transport::operator()(request& req) const {
             res.base() = std::move(parser->get().base());
             if (!parser->is_done()) {
                 res.set_stream(std::make_unique<upstream_body>(std::move(c), std::move(buf), std::move(parser),
-                                                               opt_.max_idle_per_host, true));
+                                                               opt_.max_idle_per_host, reusable));
             } else {
                 // No body (HEAD, 204, 304, Content-Length: 0): the connection is free now.
-                upstream_body rest{std::move(c), std::move(buf), std::move(parser), opt_.max_idle_per_host, true};
+                upstream_body rest{std::move(c), std::move(buf), std::move(parser), opt_.max_idle_per_host, reusable};
                 (void)co_await rest.next();
             }
             co_return res;
