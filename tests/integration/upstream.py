@@ -11,6 +11,10 @@ Endpoints:
   /garbage             a response that is not HTTP
   /ws                  with `Upgrade: websocket`: 101, then echoes raw bytes until the client closes
   /ws-wrong            101 to a protocol nobody asked for
+  /flaky?id=X&fail=N   503 for the first N requests with id X, then 200 (body "ok after <i>")
+  /drop?id=X&fail=N    closes the connection without answering the first N requests with id X, then 200
+  /slow?delay=S        waits S seconds, then 200
+  /count?id=X          200 with the number of /flaky, /drop and /slow requests seen with id X (as text)
 Every handled request is recorded in `requests` (method, path, headers, body, peer port).
 """
 
@@ -115,11 +119,35 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Upgrade", "h2c")
             self.end_headers()
             self.close_connection = True
+        elif url.path in ("/flaky", "/drop", "/slow", "/count"):
+            self._counted(up, url)
         elif url.path == "/garbage":
             self.wfile.write(b"HELLO THERE\r\n\r\n")
             self.close_connection = True
         else:
             self._send(404, b"no such upstream path", "text/plain")
+
+    def _counted(self, up, url):
+        q = urllib.parse.parse_qs(url.query)
+        key = q.get("id", [""])[0]
+        if url.path == "/count":
+            with up.lock:
+                n = up.hits.get(key, 0)
+            self._send(200, str(n).encode(), "text/plain")
+            return
+        with up.lock:
+            up.hits[key] = up.hits.get(key, 0) + 1
+            i = up.hits[key]
+        fail = int(q.get("fail", ["0"])[0])
+        if url.path == "/flaky" and i <= fail:
+            self._send(503, b"try again", "text/plain")
+        elif url.path == "/drop" and i <= fail:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            if url.path == "/slow":
+                time.sleep(float(q.get("delay", ["1"])[0]))
+            self._send(200, ("ok after %d" % i).encode(), "text/plain")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
 
@@ -128,6 +156,7 @@ class Upstream:
     def __init__(self, name="up"):
         self.name = name
         self.requests = []
+        self.hits = {}   # id -> requests seen by /flaky, /drop, /slow
         self.lock = threading.Lock()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True

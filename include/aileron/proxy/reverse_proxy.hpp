@@ -4,6 +4,7 @@
 /// from it, rewrites the request for the upstream (path, Host, X-Forwarded-*, hop-by-hop
 /// headers) and streams the exchange both ways through the client transport.
 
+#include <aileron/chain/any_round_tripper.hpp>
 #include <aileron/client/http_transport.hpp>
 #include <aileron/config/decode.hpp>
 #include <aileron/config/matcher.hpp>
@@ -196,6 +197,7 @@ private:
     std::vector<http::verb> methods_;
     std::vector<std::unique_ptr<load_balancer>> lbs_;
     client::http_transport transport_;
+    any_round_tripper round_tripper_;   ///< `roundTripper` (an HTTPClient) when set, else transport_ is used
 };
 
 static_assert(handler<reverse_proxy>);

@@ -53,7 +53,6 @@ void load_balancer_spec::normalize(config::decoder& d) {
 
 void reverse_proxy::config::normalize(aileron::config::decoder& d) {
     if (!tripperwares.empty()) d.error("tripperwares", "no tripperware kind exists in aileron yet");
-    if (!round_tripper.empty()) d.error("roundTripper", "HTTPClient is not supported by aileron yet; the built-in transport is used");
 }
 
 //----------------------------------------------------------------------------------------------
@@ -75,10 +74,11 @@ std::string ip_string(const tcp::endpoint& ep) { return ep.address().to_string()
 
 }  // namespace
 
-reverse_proxy::reverse_proxy(const config& cfg, build_context&)
+reverse_proxy::reverse_proxy(const config& cfg, build_context& ctx)
     : reverse_proxy(cfg.load_balancers) {
     patterns_ = cfg.patterns;
     methods_ = to_verbs(cfg.methods);
+    if (!cfg.round_tripper.empty()) round_tripper_ = ctx.round_tripper(cfg.round_tripper);
 }
 
 reverse_proxy::reverse_proxy(const std::vector<load_balancer_spec>& lbs, client::transport_options transport)
@@ -146,7 +146,9 @@ task<response> reverse_proxy::operator()(request& req) const {
     req.set(http::field::host, up->host);
     req.target(target);
 
-    auto res = co_await transport_(req);
+    result<response> res = error_code{};
+    if (round_tripper_) res = co_await round_tripper_(req);
+    else res = co_await transport_(req);
     if (!res) {
         const error_code ec = res.error();
         if (ec == asio::error::timed_out)
