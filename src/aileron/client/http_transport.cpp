@@ -323,6 +323,9 @@ task<result<response>> http_transport::operator()(request& req) const {
     const bool reusable = !opt_.disable_keep_alives;
     const std::string head = serialize_head(req, t.origin, length, method_has_body(req.method()), !reusable);
     const bool head_request = req.method() == http::verb::head;
+    const http::verb m = req.method();
+    const bool idempotent = m == http::verb::get || m == http::verb::head || m == http::verb::options ||
+                            m == http::verb::trace || m == http::verb::put || m == http::verb::delete_;
 
     // A pooled connection may have been closed by the upstream meanwhile: when sending on it
     // fails before any of the body went out, the request is retried once on a new connection.
@@ -352,8 +355,10 @@ task<result<response>> http_transport::operator()(request& req) const {
             });
             if (timed_out) co_return error_code{asio::error::timed_out};
             if (rec) {
-                // Nothing came back on a reused connection: the upstream had closed it.
-                if (c.reused && attempt == 0 && length && *length == 0 && buf.size() == 0 &&
+                // Nothing came back on a reused connection: the upstream had probably closed it
+                // before our request arrived. Sent again only when that is safe whatever the
+                // upstream did (an idempotent method without a body), as Go's transport does.
+                if (c.reused && attempt == 0 && idempotent && length && *length == 0 && buf.size() == 0 &&
                     (rec == http::error::end_of_stream || rec == asio::error::connection_reset ||
                      rec == asio::error::eof))
                     break;
