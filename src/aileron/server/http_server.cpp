@@ -469,10 +469,20 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         const std::size_t header_limit = opt.max_header_bytes + 4096;   // Go's slack
         parser.header_limit(static_cast<std::uint32_t>(header_limit));
         parser.body_limit(boost::none);   // bodies stream; BodyLimitMiddleware bounds them
-        c.arm(opt.read_header_timeout);
-        auto [hec, hn] = co_await http::async_read_header(c.sock, buf, parser, use_nothrow);
-        c.disarm();
-        if (c.timed_out) break;
+        // The whole header is usually in the buffer already (it came with the first read):
+        // parse it in place, and go to the socket only for the rest of a partial header. This
+        // saves a composed operation and a round through the scheduler per request.
+        error_code hec;
+        std::size_t hn = parser.put(buf.data(), hec);
+        buf.consume(hn);
+        if (hec == http::error::need_more) {
+            c.arm(opt.read_header_timeout);
+            auto [rec, rn] = co_await http::async_read_header(c.sock, buf, parser, use_nothrow);
+            c.disarm();
+            if (c.timed_out) break;
+            hec = rec;
+            hn += rn;
+        }
         // Beast holds its limit against the bytes it has not consumed yet; the fields it
         // consumed from the first read do not count, so up to one more read (4 KiB) passes.
         // Go limits the whole header section: count what was consumed too.
