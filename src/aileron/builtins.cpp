@@ -11,6 +11,7 @@
 #include <aileron/middlewares/header_policy.hpp>
 #include <aileron/middlewares/throttle.hpp>
 #include <aileron/middlewares/timeout.hpp>
+#include <aileron/middlewares/tracking.hpp>
 #include <aileron/proxy/reverse_proxy.hpp>
 #include <aileron/server/http_server_resource.hpp>
 
@@ -32,6 +33,7 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::body_limit>();
     reg.add<middlewares::timeout>();
     reg.add<middlewares::throttle>();
+    reg.add<middlewares::tracking>();
 }
 
 }  // namespace aileron

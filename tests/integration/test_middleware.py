@@ -1,13 +1,16 @@
 """The app/v1 middleware kinds through the real binary (spec §1.3): CORSMiddleware,
-HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware and ThrottleMiddleware,
-referenced from AILERON-style configs as server-level or virtual-host-level `middleware:`.
+HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware, ThrottleMiddleware and
+TrackingMiddleware, referenced from AILERON-style configs as server-level or virtual-host-level
+`middleware:`.
 """
 
+import json
 import threading
 import time
 import unittest
 
 from gateway import GatewayTestCase, RawConnection, chunked, entrypoint, request_bytes, run_cli
+from upstream import Upstream
 
 
 def vhost(host, *middleware):
@@ -333,6 +336,82 @@ spec:
         p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
         self.assertEqual(p.returncode, 1, p)
         self.assertIn("spec.apiThrottlers[0].matcher.patterns[0]: invalid pattern for Regex matcher", p.stderr + p.stdout)
+
+
+class TrackingTest(GatewayTestCase):
+    """TrackingMiddleware in front of a ReverseProxyHandler: the upstream sees the IDs."""
+    TEMPLATE = "---\n".join([
+        entrypoint("tracking"),
+        server("tracking", [], middleware=[("TrackingMiddleware", "ids")]).replace(
+            "  virtualHosts:\n",
+            "  virtualHosts:\n    - handlers:\n        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}\n"),
+        """\
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%s"}]
+""",
+        """\
+apiVersion: app/v1
+kind: TrackingMiddleware
+metadata:
+  name: ids
+spec:
+  requestIDProxyName: X-Request-ID
+  traceIDProxyName: X-Trace-ID
+  traceIDExtractName: X-Trace-ID
+""",
+    ])
+
+    @classmethod
+    def setUpClass(cls):
+        cls.upstream = Upstream("tracked").start()
+        cls.CONFIG = cls.TEMPLATE % cls.upstream.url
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.upstream.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.upstream.stop()
+
+    def seen(self, headers=None):
+        r = self.gw.request("GET", "/headers/t", headers=headers)
+        self.assertEqual(r.status, 200, r.body[:200])
+        record = json.loads(r.body)
+        return {k.lower(): v for k, v in record["headers"]}, r
+
+    def test_the_upstream_gets_a_new_request_id_and_it_is_the_trace_id(self):
+        first, resp = self.seen()
+        rid = first["x-request-id"]
+        self.assertRegex(rid, r"^[0-9BCDFGHJKLMNPQRSTUVWXYZ]{48}$")
+        self.assertEqual(first["x-trace-id"], rid)
+        self.assertIsNone(resp.headers.get("X-Request-ID"))   # not added to the response
+        second, _ = self.seen()
+        self.assertNotEqual(second["x-request-id"], rid)
+
+    def test_an_incoming_trace_id_is_propagated(self):
+        seen, _ = self.seen({"X-Trace-ID": "trace-123"})
+        self.assertEqual(seen["x-trace-id"], "trace-123")
+        self.assertRegex(seen["x-request-id"], r"^[0-9BCDFGHJKLMNPQRSTUVWXYZ]{48}$")
+
+    def test_a_bad_header_name_is_rejected_at_load(self):
+        config = "---\n".join([entrypoint(), """\
+apiVersion: app/v1
+kind: TrackingMiddleware
+spec:
+  requestIDProxyName: "X Request"
+"""])
+        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("spec.requestIDProxyName: must match", p.stderr + p.stdout)
 
 
 if __name__ == "__main__":
