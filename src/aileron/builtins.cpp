@@ -7,6 +7,7 @@
 #include <aileron/handlers/static_file.hpp>
 #include <aileron/log/slogger.hpp>
 #include <aileron/middlewares/body_limit.hpp>
+#include <aileron/middlewares/compression.hpp>
 #include <aileron/middlewares/cors.hpp>
 #include <aileron/middlewares/header_policy.hpp>
 #include <aileron/middlewares/throttle.hpp>
@@ -34,6 +35,7 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::timeout>();
     reg.add<middlewares::throttle>();
     reg.add<middlewares::tracking>();
+    reg.add<middlewares::compression>();
 }
 
 }  // namespace aileron

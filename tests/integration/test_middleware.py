@@ -1,13 +1,16 @@
 """The app/v1 middleware kinds through the real binary (spec §1.3): CORSMiddleware,
-HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware, ThrottleMiddleware and
-TrackingMiddleware, referenced from AILERON-style configs as server-level or virtual-host-level
-`middleware:`.
+HeaderPolicyMiddleware, BodyLimitMiddleware, TimeoutMiddleware, ThrottleMiddleware,
+TrackingMiddleware and CompressionMiddleware, referenced from AILERON-style configs as
+server-level or virtual-host-level `middleware:`.
 """
 
+import gzip
+import http.client
 import json
 import threading
 import time
 import unittest
+import zlib
 
 from gateway import GatewayTestCase, RawConnection, chunked, entrypoint, request_bytes, run_cli
 from upstream import Upstream
@@ -412,6 +415,110 @@ spec:
         p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
         self.assertEqual(p.returncode, 1, p)
         self.assertIn("spec.requestIDProxyName: must match", p.stderr + p.stdout)
+
+
+class CompressionTest(GatewayTestCase):
+    """CompressionMiddleware on EchoHandler bodies (buffered) and on a proxied event stream."""
+    TEMPLATE = "---\n".join([
+        entrypoint("compression"),
+        server("compression", [vhost("echo.example", ("CompressionMiddleware", "default"))]).replace(
+            "  virtualHosts:\n",
+            "  virtualHosts:\n    - hosts: [sse.example]\n      middleware:\n"
+            "        - {apiVersion: app/v1, kind: CompressionMiddleware, name: sse}\n"
+            "      handlers:\n        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}\n"),
+        ECHO,
+        "apiVersion: app/v1\nkind: CompressionMiddleware\nspec: {}\n",
+        "apiVersion: app/v1\nkind: CompressionMiddleware\nmetadata:\n  name: sse\n"
+        "spec:\n  targetMIMEs: [text/event-stream]\n",
+        """\
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%s"}]
+""",
+    ])
+
+    @classmethod
+    def setUpClass(cls):
+        cls.upstream = Upstream("sse").start()
+        cls.CONFIG = cls.TEMPLATE % cls.upstream.url
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.upstream.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.upstream.stop()
+
+    PAD = "p" * 2000   # an echoed header that makes the EchoHandler body larger than 1 KiB
+
+    def echo(self, headers):
+        return self.gw.exchange(request_bytes("GET", "/x", list(headers) + [("X-Pad", self.PAD)], host="echo.example"))
+
+    def test_gzip_is_used_when_asked_and_decodes_to_the_plain_body(self):
+        plain = self.echo([])
+        self.assertEqual(plain.status, 200, plain)
+        self.assertIsNone(plain.header("Content-Encoding"))
+        self.assertEqual(plain.header_all("Vary"), [])
+        r = self.echo([("Accept-Encoding", "gzip")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertEqual(r.header("Vary"), "Accept-Encoding")
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+        text = gzip.decompress(r.body).decode()
+        self.assertIn(self.PAD, text)
+        self.assertIn("Accept-Encoding", text)
+        self.assertLess(len(r.body), len(text))
+
+    def test_br_wins_at_equal_q_and_q_zero_excludes(self):
+        r = self.echo([("Accept-Encoding", "gzip, br")])
+        self.assertEqual(r.header("Content-Encoding"), "br")
+        r = self.echo([("Accept-Encoding", "br;q=0, gzip;q=0.5")])
+        self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertIn(self.PAD, gzip.decompress(r.body).decode())
+        r = self.echo([("Accept-Encoding", "gzip;q=0, deflate")])
+        self.assertIsNone(r.header("Content-Encoding"))
+        self.assertEqual(r.header("Vary"), "Accept-Encoding")
+        self.assertIn(self.PAD, r.text())
+
+    def test_a_small_body_is_not_compressed(self):
+        r = self.gw.exchange(request_bytes("GET", "/x", [("Accept-Encoding", "gzip")], host="echo.example"))
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.header("Content-Encoding"))
+        self.assertEqual(r.header("Vary"), "Accept-Encoding")
+
+    def test_a_streamed_event_stream_is_compressed_and_still_streams(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.gw.port, timeout=5)
+        try:
+            conn.request("GET", "/chunks?n=3&delay=1", headers={"Host": "sse.example", "Accept-Encoding": "gzip"})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+            self.assertEqual(r.getheader("Transfer-Encoding"), "chunked")
+            self.assertIsNone(r.getheader("Content-Length"))
+            d = zlib.decompressobj(16 + 15)
+            start = time.monotonic()
+            first = d.decompress(r.read1(65536))
+            self.assertLess(time.monotonic() - start, 0.8)   # not held back until the stream ends
+            self.assertEqual(first, b"data: 0\n\n")
+            rest = r.read()
+            self.assertEqual(first + d.decompress(rest) + d.flush(), b"data: 0\n\ndata: 1\n\ndata: 2\n\n")
+            self.assertTrue(d.eof)
+        finally:
+            conn.close()
+
+    def test_a_bad_level_is_rejected_at_load(self):
+        config = "---\n".join([entrypoint(), "apiVersion: app/v1\nkind: CompressionMiddleware\nspec:\n  gzipLevel: 10\n"])
+        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("spec.gzipLevel: must be between 1 and 9", p.stderr + p.stdout)
 
 
 if __name__ == "__main__":
