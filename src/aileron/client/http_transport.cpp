@@ -1,5 +1,7 @@
 #include <aileron/client/http_transport.hpp>
 
+#include <aileron/detail/parse_buffered.hpp>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -201,6 +203,19 @@ public:
             auto& b = parser_->get().body();
             b.data = chunk_.get();
             b.size = chunk_len_;
+            // What came with the header (or the last read) is parsed without I/O first.
+            error_code pec;
+            const bool progressed = detail::parse_buffered(*parser_, buf_, pec);
+            if (pec) {
+                failed_ = true;
+                co_return pec;
+            }
+            if (std::size_t got = chunk_len_ - parser_->get().body().size) co_return asio::const_buffer{chunk_.get(), got};
+            if (parser_->is_done()) {
+                release();
+                co_return asio::const_buffer{};
+            }
+            if (progressed) continue;
             auto [ec, n] = co_await http::async_read_some(conn_.sock, buf_, *parser_, use_nothrow);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {

@@ -1,6 +1,7 @@
 #include <aileron/server/http_server.hpp>
 
 #include <aileron/core/error.hpp>
+#include <aileron/detail/parse_buffered.hpp>
 #include <aileron/log/logger.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -193,6 +194,16 @@ public:
             auto& b = parser_.get().body();
             b.data = chunk_.get();
             b.size = body_chunk_size;
+            // What came with the header (or the last read) is parsed without I/O first.
+            error_code pec;
+            const bool progressed = detail::parse_buffered(parser_, buf_, pec);
+            if (pec) {
+                failed_ = true;
+                co_return pec;
+            }
+            if (std::size_t got = body_chunk_size - parser_.get().body().size) co_return asio::const_buffer{chunk_.get(), got};
+            if (parser_.is_done()) co_return asio::const_buffer{};
+            if (progressed) continue;
             c_.arm(read_timeout_);
             auto [ec, n] = co_await http::async_read_some(c_.sock, buf_, parser_, use_nothrow);
             c_.disarm();
@@ -473,9 +484,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         // parse it in place, and go to the socket only for the rest of a partial header. This
         // saves a composed operation and a round through the scheduler per request.
         error_code hec;
-        std::size_t hn = parser.put(buf.data(), hec);
-        buf.consume(hn);
-        if (hec == http::error::need_more) {
+        std::size_t hn = buf.size();
+        detail::parse_buffered(parser, buf, hec);
+        hn -= buf.size();
+        if (!hec && !parser.is_header_done()) {
             c.arm(opt.read_header_timeout);
             auto [rec, rn] = co_await http::async_read_header(c.sock, buf, parser, use_nothrow);
             c.disarm();
