@@ -474,12 +474,19 @@ class GatewayTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.gw.stop()
-            if code != 0:
-                raise AssertionError("aileron exited with %r on SIGTERM, want 0\n%s" % (code, cls.gw.output()))
-        finally:
-            cls.gw.kill()
+        stop_cleanly(cls.gw)
+
+
+def stop_cleanly(gw, *others):
+    """Stops `gw` with SIGTERM and fails unless it exits 0; stops `others` (upstreams) anyway."""
+    try:
+        code = gw.stop()
+        if code != 0:
+            raise AssertionError("aileron exited with %r on SIGTERM, want 0\n%s" % (code, gw.output()))
+    finally:
+        gw.kill()
+        for other in others:
+            other.stop()
 
 
 def entrypoint(*servers):

@@ -4,7 +4,7 @@ the response-header timeout, and --check refusing what aileron cannot honour."""
 
 import unittest
 
-from gateway import Gateway, entrypoint, free_port, run_cli
+from gateway import Gateway, entrypoint, free_port, run_cli, stop_cleanly
 from upstream import Upstream
 
 CONFIG = entrypoint("proxy") + """\
@@ -99,13 +99,7 @@ class HTTPClientTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.gw.stop()
-            if code != 0:
-                raise AssertionError("aileron exited with %r\n%s" % (code, cls.gw.output()))
-        finally:
-            cls.gw.kill()
-            cls.up.stop()
+        stop_cleanly(cls.gw, cls.up)
 
     def count(self, key):
         r = self.gw.request("GET", "/p/count?id=" + key)

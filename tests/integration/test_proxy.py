@@ -9,7 +9,7 @@ import socket
 import time
 import unittest
 
-from gateway import Gateway, entrypoint, free_port, request_bytes
+from gateway import Gateway, entrypoint, free_port, request_bytes, stop_cleanly
 from upstream import Upstream, pattern_bytes
 
 CONFIG = entrypoint("proxy") + """\
@@ -64,14 +64,7 @@ class ProxyTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.gw.stop()
-            if code != 0:
-                raise AssertionError("aileron exited with %r\n%s" % (code, cls.gw.output()))
-        finally:
-            cls.gw.kill()
-            for u in (cls.a, cls.b, cls.c):
-                u.stop()
+        stop_cleanly(cls.gw, cls.a, cls.b, cls.c)
 
     def get(self, path, headers=None, method="GET", body=None):
         return self.gw.request(method, path, headers=headers, body=body)

@@ -5,7 +5,7 @@ path parameter matchers choose the load balancer."""
 import json
 import unittest
 
-from gateway import Gateway, entrypoint, run_cli
+from gateway import Gateway, entrypoint, run_cli, stop_cleanly
 from upstream import Upstream
 
 PROXY = """\
@@ -67,14 +67,7 @@ class ProxyBalancingTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.gw.stop()
-            if code != 0:
-                raise AssertionError("aileron exited with %r\n%s" % (code, cls.gw.output()))
-        finally:
-            cls.gw.kill()
-            for u in cls.ups.values():
-                u.stop()
+        stop_cleanly(cls.gw, *cls.ups.values())
 
     def upstream_of(self, path, headers=None):
         r = self.gw.request("GET", path, headers=headers)

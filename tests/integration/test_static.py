@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from gateway import Gateway, entrypoint, request_bytes
+from gateway import Gateway, entrypoint, request_bytes, stop_cleanly
 
 SECRET = b"TOP SECRET - must never be served"
 
@@ -78,11 +78,8 @@ class StaticFileTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            code = cls.gw.stop()
-            if code != 0:
-                raise AssertionError("aileron exited with %r\n%s" % (code, cls.gw.output()))
+            stop_cleanly(cls.gw)
         finally:
-            cls.gw.kill()
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def get(self, target, headers=(), method="GET"):
