@@ -5,6 +5,7 @@
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/handler.hpp>
+#include <aileron/handlers/routes.hpp>
 #include <aileron/server/http_method.hpp>
 
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace aileron::handlers {
 
-class echo {
+class echo : public routes {
 public:
     static constexpr std::string_view api_version = "app/v1";
     static constexpr std::string_view kind = "EchoHandler";
@@ -29,12 +30,10 @@ public:
     };
 
     echo() = default;
-    explicit echo(const config& cfg) : patterns_(cfg.patterns), methods_(to_verbs(cfg.methods)) {}
+    explicit echo(const config& cfg) : routes(cfg.patterns, cfg.methods) {}
 
     task<response> operator()(request& req) const;
 
-    const std::vector<std::string>& patterns() const noexcept { return patterns_; }
-    const std::vector<http::verb>& methods() const noexcept { return methods_; }
 
 private:
     std::vector<std::string> patterns_;

@@ -4,6 +4,7 @@
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/handler.hpp>
+#include <aileron/handlers/routes.hpp>
 #include <aileron/server/http_method.hpp>
 
 #include <string>
@@ -15,7 +16,7 @@ class build_context;
 
 namespace aileron::handlers {
 
-class health_check {
+class health_check : public routes {
 public:
     static constexpr std::string_view api_version = "app/v1";
     static constexpr std::string_view kind = "HealthCheckHandler";
@@ -38,12 +39,10 @@ public:
     };
 
     health_check() = default;
-    explicit health_check(const config& cfg) : patterns_(cfg.patterns), methods_(to_verbs(cfg.methods)) {}
+    explicit health_check(const config& cfg) : routes(cfg.patterns, cfg.methods) {}
 
     task<response> operator()(request& req) const;
 
-    const std::vector<std::string>& patterns() const noexcept { return patterns_; }
-    const std::vector<http::verb>& methods() const noexcept { return methods_; }
 
 private:
     std::vector<std::string> patterns_;

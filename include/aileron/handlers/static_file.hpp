@@ -6,6 +6,7 @@
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/handler.hpp>
+#include <aileron/handlers/routes.hpp>
 #include <aileron/server/http_method.hpp>
 
 #include <cstdint>
@@ -19,7 +20,7 @@
 
 namespace aileron::handlers {
 
-class static_file {
+class static_file : public routes {
 public:
     static constexpr std::string_view api_version = "core/v1";
     static constexpr std::string_view kind = "StaticFileHandler";
@@ -51,14 +52,10 @@ public:
 
     task<response> operator()(request& req) const;
 
-    const std::vector<std::string>& patterns() const noexcept { return patterns_; }
-    const std::vector<http::verb>& methods() const noexcept { return methods_; }
     /// The directory served, resolved (absolute, symbolic links followed) when it exists.
     const std::filesystem::path& root() const noexcept { return root_; }
 
 private:
-    std::vector<std::string> patterns_;
-    std::vector<http::verb> methods_;
     std::filesystem::path root_;
     std::string strip_prefix_;
     bool listing_ = false;

@@ -9,6 +9,7 @@
 #include <aileron/config/decode.hpp>
 #include <aileron/config/matcher.hpp>
 #include <aileron/core/handler.hpp>
+#include <aileron/handlers/routes.hpp>
 #include <aileron/server/http_method.hpp>
 
 #include <atomic>
@@ -159,7 +160,7 @@ struct load_balancer_spec {
 
 class load_balancer;
 
-class reverse_proxy {
+class reverse_proxy : public handlers::routes {
 public:
     static constexpr std::string_view api_version = "core/v1";
     static constexpr std::string_view kind = "ReverseProxyHandler";
@@ -189,12 +190,8 @@ public:
 
     task<response> operator()(request& req) const;
 
-    const std::vector<std::string>& patterns() const noexcept { return patterns_; }
-    const std::vector<http::verb>& methods() const noexcept { return methods_; }
 
 private:
-    std::vector<std::string> patterns_;
-    std::vector<http::verb> methods_;
     std::vector<std::unique_ptr<load_balancer>> lbs_;
     client::http_transport transport_;
     any_round_tripper round_tripper_;   ///< `roundTripper` (an HTTPClient) when set, else transport_ is used

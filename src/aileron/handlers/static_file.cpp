@@ -462,7 +462,7 @@ std::string_view sniff(int fd) {
 //----------------------------------------------------------------------------------------------
 
 static_file::static_file(const config& cfg)
-    : patterns_(cfg.patterns), methods_(to_verbs(cfg.methods)), strip_prefix_(cfg.strip_prefix),
+    : routes(cfg.patterns, cfg.methods), strip_prefix_(cfg.strip_prefix),
       listing_(cfg.enable_listing), header_(cfg.header.begin(), cfg.header.end()) {
     std::error_code ec;
     fs::path root = cfg.root_dir.empty() ? fs::path{"./"} : fs::path{cfg.root_dir};
@@ -670,7 +670,7 @@ task<response> static_file::operator()(request& req) const {
     exchange x{*this, header_, req};
     // Everything but the body is decided here, at once; the body streams from file_source.
     auto answer = [&]() -> response {
-        if (methods_.empty() && !is_get_or_head(req))
+        if (methods().empty() && !is_get_or_head(req))
             return x.fail(http::status::method_not_allowed, "method not allowed", {{"Allow", "GET, HEAD"}});
 
         url::target_view parts = url::split_target(req.target());

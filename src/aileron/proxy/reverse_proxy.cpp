@@ -76,8 +76,7 @@ std::string ip_string(const tcp::endpoint& ep) { return ep.address().to_string()
 
 reverse_proxy::reverse_proxy(const config& cfg, build_context& ctx)
     : reverse_proxy(cfg.load_balancers) {
-    patterns_ = cfg.patterns;
-    methods_ = to_verbs(cfg.methods);
+    static_cast<handlers::routes&>(*this) = handlers::routes{cfg.patterns, cfg.methods};
     if (!cfg.round_tripper.empty()) round_tripper_ = ctx.round_tripper(cfg.round_tripper);
 }
 
