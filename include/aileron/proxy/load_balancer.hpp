@@ -14,7 +14,9 @@
 #include <aileron/config/matcher.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
@@ -69,26 +71,61 @@ private:
     string_matcher matcher_;
 };
 
+/// The health of one upstream with `enablePassive` or `enableActive`, shared by every worker
+/// thread without a lock (see docs/config/reverseproxyhandler.md, "Upstream health").
+struct upstream_health {
+    using clock = std::chrono::steady_clock;
+    std::atomic<std::uint32_t> failures{0};       ///< passive: consecutive failed requests
+    std::atomic<clock::rep> ejected_until{0};     ///< passive: steady_clock ticks; 0: not ejected
+    std::atomic<bool> down{false};                ///< active: the last probe failed
+    bool passive = false;
+    bool active = false;
+    clock::duration interval{};        ///< `healthCheckInterval` (10 s when 0)
+    clock::duration initial_delay{};   ///< `initialDelay`
+    std::string probe_url;             ///< active: `healthCheckAddr`, or the upstream origin + "/"
+};
+
 /// An upstream as the proxy uses it.
 struct upstream {
     std::string origin;   ///< "http://host:port", the target prefix
     std::string host;     ///< "host:port" as written, for the Host header
     std::string query;    ///< the upstream URL's own query, if any
     std::uint64_t weight;
+    upstream_health* health = nullptr;   ///< null: no health checking, always usable
 };
 
 class load_balancer {
 public:
+    using clock = std::chrono::steady_clock;
+
     explicit load_balancer(const load_balancer_spec& s);
+    ~load_balancer();
 
     /// Whether this balancer takes the request; sets the upstream path when it does.
     bool matches(const request& req, std::string_view path, std::string& upstream_path) const;
-    /// The upstream for this request; nullptr when none is usable.
-    const upstream* pick(const request& req) const;
+    /// The upstream for this request; nullptr when none is usable. Ejected (passive) and down
+    /// (active) upstreams are skipped: the next upstream in turn (RoundRobin, Random), the next
+    /// ring point (RingHash), the next table slot (Maglev), the next-best score (DirectHash).
+    const upstream* pick(const request& req) const { return pick(req, now()); }
+    const upstream* pick(const request& req, clock::time_point now) const;
 
     /// The upstream a hash algorithm picks for key hash `h` (the round-robin and random
     /// algorithms ignore it); nullptr when none is usable.
-    const upstream* pick_hash(std::uint64_t h) const noexcept;
+    const upstream* pick_hash(std::uint64_t h) const noexcept { return pick_hash(h, now()); }
+    const upstream* pick_hash(std::uint64_t h, clock::time_point now) const noexcept;
+
+    /// Passive health: the outcome of a request sent to `u` (`ok`: a response other than
+    /// 502/503/504). `failures_to_eject` failures in a row eject `u` for its interval; after it,
+    /// one request is let through: success re-admits `u`, failure ejects it again.
+    static void report(const upstream& u, bool ok, clock::time_point now = clock::now()) noexcept;
+    /// Consecutive failed requests that eject an upstream with `enablePassive`.
+    static constexpr std::uint32_t failures_to_eject = 3;
+    /// `healthCheckInterval` when 0, in seconds.
+    static constexpr int default_health_interval = 10;
+
+    /// The upstreams with `enableActive`, for the prober.
+    std::vector<upstream_health*> actively_checked() const;
+    const std::vector<upstream>& upstreams() const noexcept { return upstreams_; }
 
     /// RingHash: virtual nodes per unit of weight while the ring stays under `ring_limit`.
     static constexpr std::uint64_t ring_points_per_weight = 1024;
@@ -98,6 +135,12 @@ public:
     static constexpr std::uint32_t maglev_size = 65537;
 
 private:
+    clock::time_point now() const noexcept { return health_ ? clock::now() : clock::time_point{}; }
+    /// Whether `u` may take a request now; claims the half-open trial of an ejected upstream
+    /// whose interval has passed (so only one request probes it).
+    static bool usable(const upstream& u, clock::time_point now) noexcept;
+    /// Whether some upstream may be usable now, without claiming anything.
+    bool any_usable(clock::time_point now) const noexcept;
     void build_ring(const std::vector<std::uint64_t>& ids);
     void build_maglev(const std::vector<std::uint64_t>& ids);
 
@@ -114,6 +157,7 @@ private:
     std::vector<std::uint64_t> ring_points_;  ///< RingHash: sorted virtual node positions
     std::vector<std::uint32_t> ring_owner_;   ///< RingHash: upstream index per position
     std::vector<std::uint32_t> maglev_;       ///< Maglev: lookup table of upstream indexes
+    std::unique_ptr<upstream_health[]> health_;   ///< per upstream; null when none is checked
 };
 
 }  // namespace aileron::proxy

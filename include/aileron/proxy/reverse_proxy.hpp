@@ -13,7 +13,10 @@
 #include <aileron/server/http_method.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <stop_token>
+#include <thread>
 #include <regex>
 #include <string>
 #include <vector>
@@ -159,6 +162,7 @@ struct load_balancer_spec {
 };
 
 class load_balancer;
+struct upstream_health;
 
 class reverse_proxy : public handlers::routes {
 public:
@@ -191,11 +195,21 @@ public:
     task<response> operator()(request& req) const;
 
 
+    /// Active health checks: how long a probe may take at most (less when the interval is shorter).
+    static constexpr std::chrono::seconds probe_timeout{5};
+
 private:
+    static void run_probes(const std::vector<upstream_health*>& checked, std::stop_token stop);
+
     std::vector<std::unique_ptr<load_balancer>> lbs_;
     client::http_transport transport_;
     any_round_tripper round_tripper_;   ///< `roundTripper` (an HTTPClient) when set, else transport_ is used
+    std::jthread prober_;   ///< active health checks, when an upstream has `enableActive`; last: stops first
 };
+
+/// One active health check: GET `url` (http://host[:port]/path), true on a 2xx status line
+/// within `timeout`. Blocking; runs on the prober thread.
+bool probe_once(const std::string& url, std::chrono::milliseconds timeout);
 
 static_assert(handler<reverse_proxy>);
 

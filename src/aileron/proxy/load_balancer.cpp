@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <fnmatch.h>
+#include <functional>
 #include <random>
 #include <span>
 
@@ -287,6 +288,14 @@ load_balancer::load_balancer(const load_balancer_spec& s)
     if (s.path_matcher) rules_.emplace_back(*s.path_matcher);
     for (auto& m : s.path_matchers) rules_.emplace_back(m);
     std::vector<std::uint64_t> ids;
+    std::size_t checked = 0, enabled = 0;
+    for (auto& u : s.upstreams)
+        if (u.weight >= 0) {
+            ++enabled;
+            if (u.enable_passive || u.enable_active) ++checked;
+        }
+    if (checked) health_ = std::make_unique<upstream_health[]>(enabled);
+    upstreams_.reserve(enabled);
     for (auto& u : s.upstreams) {
         if (u.weight < 0) continue;   // -1: disabled
         std::string_view rest = std::string_view{u.url}.substr(u.url.find("://") + 3);
@@ -300,6 +309,16 @@ load_balancer::load_balancer(const load_balancer_spec& s)
         }
         up.weight = u.weight == 0 ? 1 : static_cast<std::uint64_t>(u.weight);
         total_ += up.weight;
+        if (u.enable_passive || u.enable_active) {
+            upstream_health& h = health_[upstreams_.size()];
+            h.passive = u.enable_passive;
+            h.active = u.enable_active;
+            h.interval = std::chrono::seconds{u.health_check_interval > 0 ? u.health_check_interval
+                                                                           : default_health_interval};
+            h.initial_delay = std::chrono::seconds{std::max(u.initial_delay, 0)};
+            h.probe_url = u.health_check_addr.empty() ? up.origin + "/" : u.health_check_addr;
+            up.health = &h;
+        }
         upstreams_.push_back(std::move(up));
         // Identity: the URL without trailing '/' (as AILERON), so it survives other upstreams
         // coming and going; a repeated URL gets a distinct identity of its own.
@@ -317,6 +336,8 @@ load_balancer::load_balancer(const load_balancer_spec& s)
     default: break;
     }
 }
+
+load_balancer::~load_balancer() = default;
 
 void load_balancer::build_ring(const std::vector<std::uint64_t>& ids) {
     // Enough virtual nodes per unit of weight for an even spread, but a bounded ring; the count
@@ -383,42 +404,120 @@ bool load_balancer::matches(const request& req, std::string_view path, std::stri
     return false;
 }
 
-const upstream* load_balancer::pick_hash(std::uint64_t h) const noexcept {
+//----------------------------------------------------------------------------------------------
+// Health
+
+bool load_balancer::usable(const upstream& u, clock::time_point now) noexcept {
+    upstream_health* h = u.health;
+    if (!h) return true;
+    if (h->active && h->down.load(std::memory_order_relaxed)) return false;
+    if (!h->passive) return true;
+    clock::rep until = h->ejected_until.load(std::memory_order_relaxed);
+    if (until == 0) return true;
+    const clock::rep t = now.time_since_epoch().count();
+    if (t < until) return false;
+    // Half-open: the request that moves the deadline on is the one trial; the others skip.
+    return h->ejected_until.compare_exchange_strong(until, t + h->interval.count(), std::memory_order_relaxed);
+}
+
+bool load_balancer::any_usable(clock::time_point now) const noexcept {
+    if (!health_) return !upstreams_.empty();
+    const clock::rep t = now.time_since_epoch().count();
+    for (auto& u : upstreams_) {
+        const upstream_health* h = u.health;
+        if (!h) return true;
+        if (h->active && h->down.load(std::memory_order_relaxed)) continue;
+        if (!h->passive || h->ejected_until.load(std::memory_order_relaxed) <= t) return true;
+    }
+    return false;
+}
+
+void load_balancer::report(const upstream& u, bool ok, clock::time_point now) noexcept {
+    upstream_health* h = u.health;
+    if (!h || !h->passive) return;
+    if (ok) {
+        // Loads first: a healthy upstream's counters are not written on every request.
+        if (h->failures.load(std::memory_order_relaxed)) h->failures.store(0, std::memory_order_relaxed);
+        if (h->ejected_until.load(std::memory_order_relaxed)) h->ejected_until.store(0, std::memory_order_relaxed);
+        return;
+    }
+    if (h->failures.fetch_add(1, std::memory_order_relaxed) + 1 >= failures_to_eject)
+        h->ejected_until.store((now + h->interval).time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+std::vector<upstream_health*> load_balancer::actively_checked() const {
+    std::vector<upstream_health*> out;
+    for (auto& u : upstreams_)
+        if (u.health && u.health->active) out.push_back(u.health);
+    return out;
+}
+
+//----------------------------------------------------------------------------------------------
+// Picking
+
+const upstream* load_balancer::pick_hash(std::uint64_t h, clock::time_point now) const noexcept {
     if (upstreams_.empty()) return nullptr;
+    if (health_ && !any_usable(now)) return nullptr;
     switch (algorithm_) {
     case lb_algorithm::ring_hash: {
-        // The first virtual node clockwise from the key.
-        auto it = std::lower_bound(ring_points_.begin(), ring_points_.end(), h);
-        if (it == ring_points_.end()) it = ring_points_.begin();
-        return &upstreams_[ring_owner_[static_cast<std::size_t>(it - ring_points_.begin())]];
+        // The first virtual node clockwise from the key (whose upstream is usable).
+        const std::size_t n = ring_points_.size();
+        std::size_t i = static_cast<std::size_t>(std::lower_bound(ring_points_.begin(), ring_points_.end(), h) -
+                                                 ring_points_.begin());
+        for (std::size_t k = 0; k < n; ++k, ++i) {
+            const upstream& u = upstreams_[ring_owner_[i % n]];
+            if (!health_ || usable(u, now)) return &u;
+        }
+        return nullptr;
     }
-    case lb_algorithm::maglev: return &upstreams_[maglev_[h % maglev_.size()]];
+    case lb_algorithm::maglev: {
+        // The key's table slot, or the next one whose upstream is usable.
+        const std::size_t n = maglev_.size();
+        std::size_t i = h % n;
+        for (std::size_t k = 0; k < n; ++k, ++i) {
+            const upstream& u = upstreams_[maglev_[i % n]];
+            if (!health_ || usable(u, now)) return &u;
+        }
+        return nullptr;
+    }
     case lb_algorithm::direct_hash: {
         // Weighted rendezvous hashing: the highest weight / -ln(u), u uniform in (0, 1) from
-        // (key, upstream); each upstream wins with probability weight / total.
+        // (key, upstream); each upstream wins with probability weight / total. Unusable
+        // upstreams: the next-best score.
+        auto score_of = [&](std::size_t i) {
+            const double u = (static_cast<double>(mix64(h ^ ids_[i]) >> 11) + 0.5) * 0x1.0p-53;
+            return static_cast<double>(upstreams_[i].weight) / -std::log(u);
+        };
         const upstream* best = nullptr;
         double best_score = -1;
         for (std::size_t i = 0; i < upstreams_.size(); ++i) {
-            const double u = (static_cast<double>(mix64(h ^ ids_[i]) >> 11) + 0.5) * 0x1.0p-53;
-            const double score = static_cast<double>(upstreams_[i].weight) / -std::log(u);
+            const double score = score_of(i);
             if (score > best_score) {
                 best_score = score;
                 best = &upstreams_[i];
             }
         }
-        return best;
+        if (!health_ || usable(*best, now)) return best;
+        // Rare: the ranking, best first, without the upstreams already refused.
+        thread_local std::vector<std::pair<double, std::size_t>> ranked;
+        ranked.clear();
+        for (std::size_t i = 0; i < upstreams_.size(); ++i) ranked.emplace_back(score_of(i), i);
+        std::sort(ranked.begin(), ranked.end(), std::greater<>{});
+        for (std::size_t k = 1; k < ranked.size(); ++k)
+            if (usable(upstreams_[ranked[k].second], now)) return &upstreams_[ranked[k].second];
+        return nullptr;
     }
     default: return nullptr;
     }
 }
 
-const upstream* load_balancer::pick(const request& req) const {
+const upstream* load_balancer::pick(const request& req, clock::time_point now) const {
     if (total_ == 0) return nullptr;
     std::uint64_t slot = 0;
     switch (algorithm_) {
     case lb_algorithm::ring_hash:
     case lb_algorithm::maglev:
-    case lb_algorithm::direct_hash: return pick_hash(hasher_(req));
+    case lb_algorithm::direct_hash: return pick_hash(hasher_(req), now);
     case lb_algorithm::random: {
         thread_local std::minstd_rand rng{std::random_device{}()};
         slot = std::uniform_int_distribution<std::uint64_t>{0, total_ - 1}(rng);
@@ -429,9 +528,17 @@ const upstream* load_balancer::pick(const request& req) const {
         slot = counter_.fetch_add(1, std::memory_order_relaxed) % total_;
         break;
     }
-    for (auto& u : upstreams_) {
-        if (slot < u.weight) return &u;
-        slot -= u.weight;
+    std::size_t i = 0;
+    for (; i < upstreams_.size(); ++i) {
+        if (slot < upstreams_[i].weight) break;
+        slot -= upstreams_[i].weight;
+    }
+    if (i == upstreams_.size()) return nullptr;
+    if (!health_) return &upstreams_[i];
+    // The slot's upstream, or the next usable one in turn.
+    for (std::size_t k = 0; k < upstreams_.size(); ++k) {
+        const upstream& u = upstreams_[(i + k) % upstreams_.size()];
+        if (usable(u, now)) return &u;
     }
     return nullptr;
 }

@@ -8,6 +8,16 @@
 #include <boost/beast/http/rfc7230.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <mutex>
+
+#include <csignal>
+#include <netdb.h>
+#include <pthread.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace aileron::proxy {
 
@@ -32,9 +42,15 @@ void upstream_spec::normalize(config::decoder& d) {
     else if (url.starts_with("https://"))
         d.error("url", "https upstreams need TLS, which aileron does not support yet");
     if (weight < -1 || weight > 65535) d.error("weight", "must be in -1..65535");
-    // Health checking: AILERON only declares these fields; we refuse rather than pretend.
-    if (enable_passive || enable_active || initial_delay || health_check_interval || !health_check_addr.empty())
-        d.error(enable_passive ? "enablePassive" : "enableActive", "upstream health checks are not supported by aileron yet");
+    // Health checking (our own design; AILERON only declares these fields).
+    if (initial_delay < 0) d.error("initialDelay", "must be >= 0");
+    if (health_check_interval < 0) d.error("healthCheckInterval", "must be >= 0");
+    if (!health_check_addr.empty()) {
+        if (!health_check_addr.starts_with("http://"))
+            d.error("healthCheckAddr", "must be an http:// URL");
+        else if (health_check_addr.size() == 7 || health_check_addr.find_first_of("/?#", 7) == 7)
+            d.error("healthCheckAddr", "has no host");
+    }
 }
 
 void load_balancer_spec::normalize(config::decoder& d) {
@@ -74,6 +90,104 @@ std::string ip_string(const tcp::endpoint& ep) { return ep.address().to_string()
 
 }  // namespace
 
+//----------------------------------------------------------------------------------------------
+// Active health checks
+
+bool probe_once(const std::string& url, std::chrono::milliseconds timeout) {
+    // http://host[:port][/path][?query]
+    std::string_view rest = std::string_view{url}.substr(7);
+    const auto path_at = rest.find_first_of("/?");
+    const std::string_view authority = rest.substr(0, path_at);
+    std::string path{path_at == std::string_view::npos ? std::string_view{"/"} : rest.substr(path_at)};
+    if (path.front() == '?') path.insert(0, "/");
+    if (auto hash = path.find('#'); hash != std::string::npos) path.resize(hash);
+    std::string host{authority}, port = "80";
+    if (host.starts_with('[')) {   // [v6]:port
+        const auto close = host.find(']');
+        if (close == std::string::npos) return false;
+        if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+        host = host.substr(1, close - 1);
+    } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+        port = host.substr(colon + 1);
+        host.resize(colon);
+    }
+
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return false;
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addrs{found, &::freeaddrinfo};
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto remaining_ms = [&] {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+    };
+    for (addrinfo* a = found; a; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        struct closer {
+            int fd;
+            ~closer() { ::close(fd); }
+        } close_fd{fd};
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            if (errno != EINPROGRESS) continue;
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, remaining_ms()) != 1) continue;
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) continue;
+        }
+        const std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + std::string{authority} +
+                                "\r\nUser-Agent: aileron-health-check\r\nConnection: close\r\n\r\n";
+        for (std::size_t sent = 0; sent < req.size();) {
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, remaining_ms()) != 1) return false;
+            const ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            sent += static_cast<std::size_t>(n);
+        }
+        // The status line is enough: "HTTP/1.x 2xx".
+        std::string head;
+        while (head.find("\r\n") == std::string::npos && head.size() < 1024) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, remaining_ms()) != 1) return false;
+            char buf[512];
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) return false;
+            head.append(buf, static_cast<std::size_t>(n));
+        }
+        return head.starts_with("HTTP/1.") && head.size() >= 13 && head[8] == ' ' && head[9] == '2' &&
+               std::isdigit(static_cast<unsigned char>(head[10])) && std::isdigit(static_cast<unsigned char>(head[11]));
+    }
+    return false;
+}
+
+void reverse_proxy::run_probes(const std::vector<upstream_health*>& checked, std::stop_token stop) {
+    using clock = std::chrono::steady_clock;
+    std::vector<clock::time_point> next;
+    const auto start = clock::now();
+    for (upstream_health* h : checked) next.push_back(start + h->initial_delay);
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+        const auto due = *std::min_element(next.begin(), next.end());
+        {
+            std::unique_lock lock{m};
+            cv.wait_until(lock, stop, due, [] { return false; });   // until due, or stopped
+        }
+        if (stop.stop_requested()) return;
+        for (std::size_t i = 0; i < checked.size(); ++i) {
+            if (next[i] > clock::now()) continue;
+            upstream_health& h = *checked[i];
+            const auto timeout = std::min<clock::duration>(h.interval, probe_timeout);
+            h.down.store(!probe_once(h.probe_url, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
+                         std::memory_order_relaxed);
+            next[i] = clock::now() + h.interval;
+            if (stop.stop_requested()) return;
+        }
+    }
+}
+
 reverse_proxy::reverse_proxy(const config& cfg, build_context& ctx)
     : reverse_proxy(cfg.load_balancers) {
     static_cast<handlers::routes&>(*this) = handlers::routes{cfg.patterns, cfg.methods};
@@ -83,9 +197,22 @@ reverse_proxy::reverse_proxy(const config& cfg, build_context& ctx)
 reverse_proxy::reverse_proxy(const std::vector<load_balancer_spec>& lbs, client::transport_options transport)
     : transport_(transport) {
     for (auto& s : lbs) lbs_.push_back(std::make_unique<load_balancer>(s));
+    std::vector<upstream_health*> checked;
+    for (auto& lb : lbs_)
+        for (upstream_health* h : lb->actively_checked()) checked.push_back(h);
+    // The states live in the load balancers, which outlive the thread (declared after lbs_).
+    if (!checked.empty()) {
+        // The thread starts with every signal blocked (it inherits the mask), so that SIGTERM
+        // and friends go to the threads that wait for them, not to the default action here.
+        sigset_t all, old;
+        ::sigfillset(&all);
+        ::pthread_sigmask(SIG_SETMASK, &all, &old);
+        prober_ = std::jthread{[checked = std::move(checked)](std::stop_token stop) { run_probes(checked, stop); }};
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
 }
 
-reverse_proxy::~reverse_proxy() = default;
+reverse_proxy::~reverse_proxy() = default;   // prober_ first: stops and joins the thread
 reverse_proxy::reverse_proxy(reverse_proxy&&) noexcept = default;
 
 task<response> reverse_proxy::operator()(request& req) const {
@@ -148,6 +275,12 @@ task<response> reverse_proxy::operator()(request& req) const {
     result<response> res = error_code{};
     if (round_tripper_) res = co_await round_tripper_(req);
     else res = co_await transport_(req);
+    if (up->health) {
+        const bool failed = !res || res->result() == http::status::bad_gateway ||
+                            res->result() == http::status::service_unavailable ||
+                            res->result() == http::status::gateway_timeout;
+        load_balancer::report(*up, !failed);
+    }
     if (!res) {
         const error_code ec = res.error();
         if (ec == asio::error::timed_out)
