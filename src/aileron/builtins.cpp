@@ -4,7 +4,9 @@
 #include <aileron/entrypoint/entrypoint.hpp>
 #include <aileron/handlers/echo.hpp>
 #include <aileron/handlers/health_check.hpp>
+#include <aileron/handlers/http_handler.hpp>
 #include <aileron/handlers/static_file.hpp>
+#include <aileron/handlers/template.hpp>
 #include <aileron/log/slogger.hpp>
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/compression.hpp>
@@ -26,6 +28,8 @@ void register_builtins(registry& reg) {
     reg.add<proxy::reverse_proxy>();
     reg.add<client::http_client>();
     reg.add<handlers::static_file>();
+    reg.add<handlers::http_handler>();
+    reg.add<handlers::template_handler>();
     // app/v1
     reg.add<handlers::echo>();
     reg.add<handlers::health_check>();

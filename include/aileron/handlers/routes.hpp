@@ -18,6 +18,9 @@ public:
     routes() = default;
     routes(std::vector<std::string> patterns, const std::vector<http_method>& methods)
         : patterns_(std::move(patterns)), methods_(to_verbs(methods)) {}
+    /// For a handler whose routes come from another (an `HTTPHandler` wrapping its child).
+    routes(std::vector<std::string> patterns, std::vector<boost::beast::http::verb> methods)
+        : patterns_(std::move(patterns)), methods_(std::move(methods)) {}
 
     /// Paths in ServeMux syntax, placed under the handler spec's and the virtual host's pattern.
     const std::vector<std::string>& patterns() const noexcept { return patterns_; }
