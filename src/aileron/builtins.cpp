@@ -3,6 +3,7 @@
 #include <aileron/client/http_client.hpp>
 #include <aileron/entrypoint/entrypoint.hpp>
 #include <aileron/handlers/echo.hpp>
+#include <aileron/handlers/error_pages.hpp>
 #include <aileron/handlers/health_check.hpp>
 #include <aileron/handlers/http_handler.hpp>
 #include <aileron/handlers/static_file.hpp>
@@ -30,6 +31,7 @@ void register_builtins(registry& reg) {
     reg.add<handlers::static_file>();
     reg.add<handlers::http_handler>();
     reg.add<handlers::template_handler>();
+    reg.add<handlers::error_pages>();
     // app/v1
     reg.add<handlers::echo>();
     reg.add<handlers::health_check>();

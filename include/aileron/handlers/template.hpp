@@ -62,11 +62,35 @@ struct mime_content_spec {
     std::string body;                               ///< the template text (the file's, if any)
     std::shared_ptr<const text_template> parsed;   ///< for GoText and GoHTML
     bool prepared = false;
+    bool status_defaulted = false;                  ///< `statusCode` was absent (<= 0): 200 applied
 
     /// Applies the defaults, reads the file and parses the template; false with `error` set
     /// (the message names the file, or gives the template position) when that fails.
     bool prepare(std::string& error, std::string* field = nullptr);
 };
+
+/// A prepared `MIMEContentSpec`, as TemplateHandler and ErrorHandler use it. Immutable.
+struct mime_content {
+    std::string mime;                 ///< lower-cased
+    unsigned status = 200;
+    bool status_given = true;         ///< false when the config left `statusCode` out
+    std::vector<std::pair<std::string, std::string>> header;   ///< canonical keys
+    template_type type = template_type::text;
+    std::string body;
+    std::shared_ptr<const text_template> tpl;
+
+    /// Throws std::invalid_argument when the spec cannot be prepared.
+    static mime_content from(const mime_content_spec& spec);
+    /// The body for `data` (the text as is for `Text`; empty when execution fails, as AILERON).
+    std::string render(const config::node& data) const;
+};
+
+/// The index of the first content whose mime type matches a media range of `accept` (list
+/// order, Go `path.Match(range, mimeType)`, q-values ignored; empty `accept` = `*/*`), or -1.
+int select_mime_content(std::string_view accept, const std::vector<mime_content>& contents);
+
+/// Go's textproto.CanonicalMIMEHeaderKey.
+std::string canonical_header_key(std::string_view key);
 
 class template_handler : public routes {
 public:
@@ -96,15 +120,7 @@ public:
     int select(std::string_view accept) const;
 
 private:
-    struct content {
-        std::string mime;
-        unsigned status = 200;
-        std::vector<std::pair<std::string, std::string>> header;
-        template_type type = template_type::text;
-        std::string body;
-        std::shared_ptr<const text_template> tpl;
-    };
-    std::vector<content> contents_;
+    std::vector<mime_content> contents_;
 };
 
 static_assert(handler<template_handler>);

@@ -21,8 +21,9 @@ bool is_token_char(unsigned char c) noexcept {
     return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-/// Go's textproto.CanonicalMIMEHeaderKey, as http.Header keys are stored.
-std::string canonical_key(std::string_view k) {
+}  // namespace
+
+std::string canonical_header_key(std::string_view k) {
     std::string out{k};
     for (unsigned char c : out)
         if (!is_token_char(c)) return out;
@@ -35,6 +36,8 @@ std::string canonical_key(std::string_view k) {
     }
     return out;
 }
+
+namespace {
 
 std::string lower(std::string_view s) {
     std::string out{s};
@@ -86,7 +89,7 @@ config::node request_data(const request& req) {
     config::node header = config::node::make_map();
     for (auto& f : req.header()) {
         if (f.name() == http::field::host || f.name() == http::field::transfer_encoding) continue;
-        list_at(header, canonical_key(f.name_string())).push_back(config::node{std::string{f.value()}});
+        list_at(header, canonical_header_key(f.name_string())).push_back(config::node{std::string{f.value()}});
     }
     d.set("header", std::move(header));
     d.set("query", query_node(url::split_target(req.target()).query));
@@ -98,7 +101,10 @@ config::node request_data(const request& req) {
 bool mime_content_spec::prepare(std::string& error, std::string* field) {
     if (prepared) return true;
     if (mime_type.empty()) mime_type = "text/plain";
-    if (status_code <= 0) status_code = 200;
+    if (status_code <= 0) {
+        status_code = 200;
+        status_defaulted = true;
+    }
     static const std::regex mime_re{"^[a-z]+/[0-9a-zA-Z.+-]+$"};
     if (!std::regex_match(mime_type, mime_re)) {
         if (field) *field = "mimeType";
@@ -142,51 +148,58 @@ void mime_content_spec::normalize(aileron::config::decoder& d) {
     if (!prepare(error, &field)) d.error(field, error);
 }
 
-template_handler::template_handler(const config& cfg) : routes(cfg.patterns, cfg.methods) {
-    for (const mime_content_spec& given : cfg.mime_contents) {
-        mime_content_spec spec = given;
-        std::string error, field;
-        if (!spec.prepare(error, &field)) throw std::invalid_argument("mimeContents: " + field + ": " + error);
-        content c;
-        c.mime = lower(spec.mime_type);
-        c.status = static_cast<unsigned>(spec.status_code);
-        for (auto& [k, v] : spec.header) c.header.emplace_back(canonical_key(k), v);
-        c.type = spec.type;
-        c.body = spec.body;
-        c.tpl = spec.parsed;
-        contents_.push_back(std::move(c));
-    }
+mime_content mime_content::from(const mime_content_spec& given) {
+    mime_content_spec spec = given;
+    std::string error, field;
+    if (!spec.prepare(error, &field)) throw std::invalid_argument("mimeContents: " + field + ": " + error);
+    mime_content c;
+    c.mime = lower(spec.mime_type);
+    c.status = static_cast<unsigned>(spec.status_code);
+    c.status_given = !spec.status_defaulted;
+    for (auto& [k, v] : spec.header) c.header.emplace_back(canonical_header_key(k), v);
+    c.type = spec.type;
+    c.body = spec.body;
+    c.tpl = spec.parsed;
+    return c;
 }
 
-int template_handler::select(std::string_view accept) const {
-    if (trim(accept).empty()) accept = "*/*";   // AILERON: 406 (see docs/divergences.md)
+std::string mime_content::render(const config::node& data) const {
+    if (type == template_type::text) return body;
+    std::string out, error;
+    if (tpl && !tpl->execute(data, out, error)) out.clear();   // AILERON: empty body
+    return out;
+}
+
+int select_mime_content(std::string_view accept, const std::vector<mime_content>& contents) {
+    if (trim(accept).empty()) accept = "*/*";
     while (true) {
         std::size_t comma = accept.find(',');
         std::string_view range = accept.substr(0, comma);
         range = trim(range.substr(0, range.find(';')));
         std::string r = lower(range);
-        for (std::size_t i = 0; i < contents_.size(); ++i) {
+        for (std::size_t i = 0; i < contents.size(); ++i) {
             bool bad = false;
-            if (!r.empty() && path_match(r, contents_[i].mime, bad)) return static_cast<int>(i);
+            if (!r.empty() && path_match(r, contents[i].mime, bad)) return static_cast<int>(i);
         }
         if (comma == std::string_view::npos) return -1;
         accept.remove_prefix(comma + 1);
     }
 }
 
+template_handler::template_handler(const config& cfg) : routes(cfg.patterns, cfg.methods) {
+    for (const mime_content_spec& given : cfg.mime_contents) contents_.push_back(mime_content::from(given));
+}
+
+int template_handler::select(std::string_view accept) const {
+    return select_mime_content(accept, contents_);   // no Accept: AILERON answers 406 (see docs/divergences.md)
+}
+
 task<response> template_handler::operator()(request& req) const {
     auto accept = req.find(http::field::accept);
     int i = select(accept == req.end() ? std::string_view{} : std::string_view{accept->value()});
     if (i < 0) co_return error_response(req, http::status::not_acceptable);
-    const content& c = contents_[static_cast<std::size_t>(i)];
-
-    std::string body;
-    if (c.type == template_type::text) {
-        body = c.body;
-    } else if (c.tpl) {
-        std::string error;
-        if (!c.tpl->execute(request_data(req), body, error)) body.clear();   // AILERON: empty body
-    }
+    const mime_content& c = contents_[static_cast<std::size_t>(i)];
+    std::string body = c.type == template_type::text ? c.body : c.render(request_data(req));
 
     response res{static_cast<http::status>(c.status), req.version()};
     for (auto& [k, v] : c.header) res.insert(k, v);
