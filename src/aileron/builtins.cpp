@@ -13,6 +13,7 @@
 #include <aileron/middlewares/compression.hpp>
 #include <aileron/middlewares/cors.hpp>
 #include <aileron/middlewares/header_policy.hpp>
+#include <aileron/middlewares/skipper.hpp>
 #include <aileron/middlewares/throttle.hpp>
 #include <aileron/middlewares/timeout.hpp>
 #include <aileron/middlewares/tracking.hpp>
@@ -42,6 +43,7 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::throttle>();
     reg.add<middlewares::tracking>();
     reg.add<middlewares::compression>();
+    reg.add<middlewares::skipper>();
 }
 
 }  // namespace aileron

@@ -1,0 +1,38 @@
+#include <aileron/middlewares/skipper.hpp>
+
+#include <aileron/registry/registry.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace aileron::middlewares {
+
+void skipper::condition_config::normalize(aileron::config::decoder& d) {
+    for (std::size_t i = 0; i < methods.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (methods[i] == methods[j]) d.error("methods[" + std::to_string(i) + "]", "duplicate method");
+}
+
+void skipper::config::normalize(aileron::config::decoder& d) {
+    if (!tripperware.empty())
+        d.error("tripperware", "not supported: aileron has no tripperware kinds yet (wrap middleware only)");
+}
+
+skipper::skipper(const config& cfg, std::vector<any_middleware> wrapped) : wrapped_(std::move(wrapped)) {
+    for (const auto& c : cfg.skip_conditions) conditions_.push_back({string_matcher{c.matcher}, to_verbs(c.methods)});
+}
+
+skipper::skipper(const config& cfg, build_context& ctx) : skipper(cfg, ctx.middleware(cfg.middleware)) {}
+
+bool skipper::should_skip(const request& req) const {
+    if (conditions_.empty()) return false;
+    const std::string path = url_path(req.target());
+    for (const auto& c : conditions_) {
+        if (!c.methods.empty() && std::find(c.methods.begin(), c.methods.end(), req.method()) == c.methods.end())
+            continue;
+        if (c.paths.match(path)) return true;
+    }
+    return false;
+}
+
+}  // namespace aileron::middlewares
