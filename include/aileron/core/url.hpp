@@ -16,6 +16,15 @@ bool unescape(std::string_view s, bool plus_is_space, std::string& out, std::str
 /// percent-encoded (Go's url.URL.EscapedPath for a path without a RawPath).
 std::string escape_path(std::string_view path);
 
+/// Go's path.Clean: `//`, `.` and `..` resolved lexically; "" becomes ".".
+std::string clean_path(std::string_view path);
+/// Go's path.Join of two elements ("" when both are empty).
+std::string join_path(std::string_view a, std::string_view b);
+
+/// Go's textproto.CanonicalMIMEHeaderKey ("x-api-key" -> "X-Api-Key"); a key with bytes that
+/// are not token characters is returned as it is.
+std::string canonical_header_key(std::string_view key);
+
 /// The path and the query of a request target (origin or absolute form), both still escaped.
 struct target_view {
     std::string_view path;    ///< "/" when the target has none

@@ -89,9 +89,6 @@ struct mime_content {
 /// order, Go `path.Match(range, mimeType)`, q-values ignored; empty `accept` = `*/*`), or -1.
 int select_mime_content(std::string_view accept, const std::vector<mime_content>& contents);
 
-/// Go's textproto.CanonicalMIMEHeaderKey.
-std::string canonical_header_key(std::string_view key);
-
 class template_handler : public routes {
 public:
     static constexpr std::string_view api_version = "core/v1";

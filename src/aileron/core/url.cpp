@@ -1,6 +1,7 @@
 #include <aileron/core/url.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace aileron::url {
 
@@ -53,7 +54,59 @@ std::string escape_path(std::string_view path) {
     return out;
 }
 
-target_view split_target(std::string_view target) noexcept {
+std::string clean_path(std::string_view p) {
+    if (p.empty()) return ".";
+    bool rooted = p.front() == '/';
+    std::vector<std::string_view> parts;
+    std::size_t i = 0;
+    while (i < p.size()) {
+        std::size_t j = p.find('/', i);
+        if (j == std::string_view::npos) j = p.size();
+        std::string_view seg = p.substr(i, j - i);
+        if (seg.empty() || seg == ".") {
+        } else if (seg == "..") {
+            if (!parts.empty() && parts.back() != "..") parts.pop_back();
+            else if (!rooted) parts.push_back(seg);
+        } else {
+            parts.push_back(seg);
+        }
+        i = j + 1;
+    }
+    std::string out = rooted ? "/" : "";
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+        if (k) out += '/';
+        out += parts[k];
+    }
+    return out.empty() ? "." : out;
+}
+
+std::string join_path(std::string_view a, std::string_view b) {
+    if (a.empty() && b.empty()) return "";
+    std::string s{a};
+    if (!s.empty() && !b.empty()) s += '/';
+    s += b;
+    return clean_path(s);
+}
+std::string canonical_header_key(std::string_view k) {
+    auto token = [](unsigned char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
+    };
+    std::string out{k};
+    for (unsigned char c : out)
+        if (!token(c)) return out;
+    bool upper = true;
+    for (auto& ch : out) {
+        auto c = static_cast<unsigned char>(ch);
+        if (upper && c >= 'a' && c <= 'z') ch = static_cast<char>(c - 'a' + 'A');
+        else if (!upper && c >= 'A' && c <= 'Z') ch = static_cast<char>(c - 'A' + 'a');
+        upper = ch == '-';
+    }
+    return out;
+}
+
+target_view split_target(
+std::string_view target) noexcept {
     if (target.starts_with("http://") || target.starts_with("https://")) {
         auto rest = target.substr(target.find("//") + 2);
         auto slash = rest.find_first_of("/?");

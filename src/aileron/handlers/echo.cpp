@@ -11,26 +11,6 @@ namespace aileron::handlers {
 
 namespace {
 
-bool is_token_char(unsigned char c) noexcept {
-    return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-/// Go's textproto.CanonicalMIMEHeaderKey ("x-api-key" -> "X-Api-Key"); keys with characters
-/// that are not token characters are left as they are.
-std::string canonical_header_key(std::string_view k) {
-    std::string out{k};
-    for (unsigned char c : out)
-        if (!is_token_char(c)) return out;
-    bool upper = true;
-    for (auto& ch : out) {
-        auto c = static_cast<unsigned char>(ch);
-        if (upper && c >= 'a' && c <= 'z') ch = static_cast<char>(c - 'a' + 'A');
-        else if (!upper && c >= 'A' && c <= 'Z') ch = static_cast<char>(c - 'A' + 'a');
-        upper = ch == '-';
-    }
-    return out;
-}
-
 std::string address_string(const tcp::endpoint& ep) {
     auto a = ep.address();
     return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
@@ -42,7 +22,7 @@ std::string headers_json(const request& req) {
     for (auto& f : req.header()) {
         // Go keeps Host and Transfer-Encoding out of Header (they become Request fields).
         if (f.name() == http::field::host || f.name() == http::field::transfer_encoding) continue;
-        groups[canonical_header_key(f.name_string())].push_back(f.value());
+        groups[url::canonical_header_key(f.name_string())].push_back(f.value());
     }
     if (groups.empty()) return "{}\n";
     std::string out = "{\n";

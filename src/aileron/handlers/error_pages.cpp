@@ -1,5 +1,7 @@
 #include <aileron/handlers/error_pages.hpp>
 
+#include <aileron/core/url.hpp>
+
 #include <aileron/config/matcher.hpp>
 #include <aileron/config/node.hpp>
 
@@ -72,7 +74,7 @@ error_pages::error_pages(const config& cfg) {
             if (auto problem = regex_problem(p); !problem.empty()) throw std::invalid_argument("messages: " + problem);
             e.messages.emplace_back(p, std::regex::ECMAScript);
         }
-        for (auto& [k, v] : m.header_template) e.header_template.emplace_back(canonical_header_key(k), v);
+        for (auto& [k, v] : m.header_template) e.header_template.emplace_back(url::canonical_header_key(k), v);
         for (auto& c : m.mime_contents) e.contents.push_back(mime_content::from(c));
         entries_.push_back(std::move(e));
     }

@@ -1,36 +1,12 @@
 #include <aileron/handlers/http_handler.hpp>
 
+#include <aileron/core/url.hpp>
+
 #include <algorithm>
 
 namespace aileron::handlers {
 
 namespace {
-
-/// Go's path.Clean.
-std::string clean(std::string_view p) {
-    if (p.empty()) return ".";
-    bool rooted = p.front() == '/';
-    std::vector<std::string_view> parts;
-    std::size_t i = 0;
-    while (i < p.size()) {
-        std::size_t j = p.find('/', i);
-        if (j == std::string_view::npos) j = p.size();
-        std::string_view seg = p.substr(i, j - i);
-        if (seg == "..") {
-            if (!parts.empty() && parts.back() != "..") parts.pop_back();
-            else if (!rooted) parts.push_back(seg);
-        } else if (!seg.empty() && seg != ".") {
-            parts.push_back(seg);
-        }
-        i = j + 1;
-    }
-    std::string out = rooted ? "/" : "";
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-        if (k) out += '/';
-        out += parts[k];
-    }
-    return out.empty() ? "." : out;
-}
 
 std::vector<http::verb> sorted_unique(std::vector<http::verb> ms) {
     std::sort(ms.begin(), ms.end());
@@ -48,7 +24,7 @@ std::vector<std::string> http_handler::join_patterns(std::string_view pattern, c
     std::vector<std::string> out;
     out.reserve(child.size());
     for (auto& p : child) {
-        std::string joined = clean("/" + std::string{pattern} + p);
+        std::string joined = url::clean_path("/" + std::string{pattern} + p);
         if (p.ends_with('/') && joined != "/") joined += '/';
         out.push_back(std::move(joined));
     }

@@ -17,28 +17,6 @@ namespace aileron::handlers {
 
 namespace {
 
-bool is_token_char(unsigned char c) noexcept {
-    return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-}  // namespace
-
-std::string canonical_header_key(std::string_view k) {
-    std::string out{k};
-    for (unsigned char c : out)
-        if (!is_token_char(c)) return out;
-    bool upper = true;
-    for (auto& ch : out) {
-        auto c = static_cast<unsigned char>(ch);
-        if (upper && c >= 'a' && c <= 'z') ch = static_cast<char>(c - 'a' + 'A');
-        else if (!upper && c >= 'A' && c <= 'Z') ch = static_cast<char>(c - 'A' + 'a');
-        upper = ch == '-';
-    }
-    return out;
-}
-
-namespace {
-
 std::string lower(std::string_view s) {
     std::string out{s};
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -89,7 +67,7 @@ config::node request_data(const request& req) {
     config::node header = config::node::make_map();
     for (auto& f : req.header()) {
         if (f.name() == http::field::host || f.name() == http::field::transfer_encoding) continue;
-        list_at(header, canonical_header_key(f.name_string())).push_back(config::node{std::string{f.value()}});
+        list_at(header, url::canonical_header_key(f.name_string())).push_back(config::node{std::string{f.value()}});
     }
     d.set("header", std::move(header));
     d.set("query", query_node(url::split_target(req.target()).query));
@@ -156,7 +134,7 @@ mime_content mime_content::from(const mime_content_spec& given) {
     c.mime = lower(spec.mime_type);
     c.status = static_cast<unsigned>(spec.status_code);
     c.status_given = !spec.status_defaulted;
-    for (auto& [k, v] : spec.header) c.header.emplace_back(canonical_header_key(k), v);
+    for (auto& [k, v] : spec.header) c.header.emplace_back(url::canonical_header_key(k), v);
     c.type = spec.type;
     c.body = spec.body;
     c.tpl = spec.parsed;

@@ -1,6 +1,7 @@
 #include <aileron/server/http_server_resource.hpp>
 
 #include <aileron/chain/dynamic_chain.hpp>
+#include <aileron/core/url.hpp>
 #include <aileron/server/serve_mux.hpp>
 
 #include <algorithm>
@@ -61,42 +62,6 @@ void http_server_resource::config::normalize(aileron::config::decoder& d) {
 // Routing
 
 namespace {
-
-/// Go's path.Clean.
-std::string clean_path(std::string_view p) {
-    if (p.empty()) return ".";
-    bool rooted = p.front() == '/';
-    std::vector<std::string_view> parts;
-    std::size_t i = 0;
-    while (i < p.size()) {
-        std::size_t j = p.find('/', i);
-        if (j == std::string_view::npos) j = p.size();
-        std::string_view seg = p.substr(i, j - i);
-        if (seg.empty() || seg == ".") {
-        } else if (seg == "..") {
-            if (!parts.empty() && parts.back() != "..") parts.pop_back();
-            else if (!rooted) parts.push_back(seg);
-        } else {
-            parts.push_back(seg);
-        }
-        i = j + 1;
-    }
-    std::string out = rooted ? "/" : "";
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-        if (k) out += '/';
-        out += parts[k];
-    }
-    return out.empty() ? "." : out;
-}
-
-/// Go's path.Join of two elements.
-std::string join_path(std::string_view a, std::string_view b) {
-    if (a.empty() && b.empty()) return "";
-    std::string s{a};
-    if (!s.empty() && !b.empty()) s += '/';
-    s += b;
-    return clean_path(s);
-}
 
 /// One registered route: the chain for it and the methods it allows.
 struct route {
@@ -212,7 +177,7 @@ http_server_resource::http_server_resource(const config& cfg, build_context& ctx
             // pattern; trailing slashes (subtrees) kept, as AILERON does.
             std::vector<std::string> paths;
             for (auto& p : target->patterns) {
-                std::string joined = join_path(hs.pattern, p);
+                std::string joined = url::join_path(hs.pattern, p);
                 if (p.ends_with('/') && joined != "/") joined += '/';
                 paths.push_back(joined);
             }
@@ -220,7 +185,7 @@ http_server_resource::http_server_resource(const config& cfg, build_context& ctx
             paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
             if (paths.empty()) paths.push_back(hs.pattern);
             for (auto& p : paths) {
-                std::string full = clean_path("/" + vh.pattern + p);
+                std::string full = url::clean_path("/" + vh.pattern + p);
                 if (p.ends_with('/') && full != "/") full += '/';
                 p = full;
             }
