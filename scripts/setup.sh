@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libtomlplusplus-dev libyaml-cpp-dev catch2 libbenchmark-dev
   libssl-dev zlib1g-dev libbrotli-dev
+  libargon2-dev libcrypt-dev argon2
   curl python3 netcat-openbsd procps
 )
 # Only for `bench/` (load runs against peers); install with AILERON_BENCH=1.
