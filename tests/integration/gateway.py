@@ -102,8 +102,9 @@ class Gateway:
     """
 
     def __init__(self, config, ports=1, file_name="config.yaml", extra_files=None, args=(), env=None,
-                 config_arg=None, wait_for=None):
+                 config_arg=None, wait_for=None, binary_path=None):
         self.config_template = config
+        self.binary_path = binary_path   # another binary than AILERON_BIN (an example's, say)
         self.port_count = ports
         self.file_name = file_name
         self.extra_files = extra_files or {}
@@ -152,11 +153,10 @@ class Gateway:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(fill_ports(text, self.ports))
         path = os.path.join(self.dir, self.file_name)
-        env = dict(os.environ)
-        env.update({k: fill_ports(v, self.ports) for k, v in self.env.items()})
+        env = process_env({k: fill_ports(v, self.ports) for k, v in self.env.items()})
         args = [fill_ports(a, self.ports) for a in self.args]
         target = os.path.join(self.dir, self.config_arg) if self.config_arg else path
-        self.proc = subprocess.Popen([binary(), "-f", target] + args, cwd=self.dir, env=env,
+        self.proc = subprocess.Popen([self.binary_path or binary(), "-f", target] + args, cwd=self.dir, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._out = _Collector(self.proc.stdout)
         self._err = _Collector(self.proc.stderr)

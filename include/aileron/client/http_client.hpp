@@ -5,6 +5,7 @@
 /// tripperware (`retryConfig`) whose rules are aileron's own (RFC 9110 §9.2.2, see
 /// docs/config/httpclient.md): only requests that are safe to send again are sent again.
 
+#include <aileron/chain/client_chain.hpp>
 #include <aileron/client/http_transport.hpp>
 #include <aileron/config/decode.hpp>
 
@@ -13,11 +14,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+namespace aileron {
+class build_context;
+}
 
 namespace aileron::client {
 
@@ -249,9 +255,9 @@ private:
 //----------------------------------------------------------------------------------------------
 
 /**
- * `core/v1 HTTPClient`: the built-in transport, configured by `httpTransportConfig`, under
- * the retry tripperware when `retryConfig.maxRetry` > 0. Tripperwares, TLS, HTTP/2 and HTTP/3
- * are rejected by `config::normalize`.
+ * `core/v1 HTTPClient`: its `tripperwares` (outermost first), then the retry tripperware when
+ * `retryConfig.maxRetry` > 0, then the built-in transport configured by `httpTransportConfig`
+ * (the order AILERON uses). TLS, HTTP/2 and HTTP/3 settings are rejected by `config::normalize`.
  *
  * @par Thread Safety
  * One client serves every worker thread (the transport keeps a pool per thread).
@@ -278,17 +284,29 @@ public:
         void normalize(aileron::config::decoder& d);
     };
 
-    explicit http_client(const config& cfg);
-    http_client(transport_options transport, retry_policy policy);
+    http_client(const config& cfg, build_context& ctx);
+    /// A client built in code; `tripperwares` outermost first (for tripperware known at compile
+    /// time, put the client in a `static_client_chain` instead).
+    http_client(transport_options transport, retry_policy policy, std::vector<any_tripperware> tripperwares = {});
 
-    task<result<response>> operator()(request& req) const;
+    task<result<response>> operator()(request& req) const {
+        if (chain_) return (*chain_)(req);
+        return exchange_(req);
+    }
 
-    const transport_options& options() const noexcept { return transport_.options(); }
-    const retry_policy& policy() const noexcept { return retry_.policy(); }
+    const transport_options& options() const noexcept { return exchange_.transport.options(); }
+    const retry_policy& policy() const noexcept { return exchange_.retrying.policy(); }
 
 private:
-    http_transport transport_;
-    retry retry_;
+    /// What follows the tripperwares: retry (when configured) around the transport.
+    struct exchange {
+        http_transport transport;
+        retry retrying;
+        task<result<response>> operator()(request& req) const;
+    };
+
+    exchange exchange_;
+    std::shared_ptr<const dynamic_client_chain> chain_;   ///< tripperwares ending in a copy of exchange_; null without
 };
 
 static_assert(round_tripper<http_client>);

@@ -183,12 +183,14 @@ public:
                               cf::field("roundTripper", "RoundTripper", &c::round_tripper),
                               cf::field("loadBalancers", "LoadBalancers", &c::load_balancers)};
         }
-        void normalize(aileron::config::decoder& d);
     };
 
     reverse_proxy(const config& cfg, build_context& ctx);
     /// A proxy built in code: load balancers from specs, the given transport.
     reverse_proxy(const std::vector<load_balancer_spec>& lbs, client::transport_options transport = {});
+    /// A proxy built in code that sends through `client`: an `http_client`, or a
+    /// `static_client_chain` of tripperware known at compile time (one indirect call reaches it).
+    reverse_proxy(const std::vector<load_balancer_spec>& lbs, any_round_tripper client);
     ~reverse_proxy();
     reverse_proxy(reverse_proxy&&) noexcept;
 
@@ -203,7 +205,9 @@ private:
 
     std::vector<std::unique_ptr<load_balancer>> lbs_;
     client::http_transport transport_;
-    any_round_tripper round_tripper_;   ///< `roundTripper` (an HTTPClient) when set, else transport_ is used
+    /// `tripperwares` in front of `roundTripper` (an HTTPClient), or of transport_ when only
+    /// tripperwares are set; empty when neither is: transport_ is called directly.
+    any_round_tripper round_tripper_;
     std::jthread prober_;   ///< active health checks, when an upstream has `enableActive`; last: stops first
 };
 

@@ -28,6 +28,7 @@
 
 #include <aileron/chain/any_handler.hpp>
 #include <aileron/chain/any_middleware.hpp>
+#include <aileron/chain/client_chain.hpp>
 #include <aileron/chain/any_round_tripper.hpp>
 #include <aileron/config/decode.hpp>
 #include <aileron/config/diagnostics.hpp>
@@ -75,6 +76,7 @@ enum class role : unsigned {
     error_handler = 1u << 3,
     logger = 1u << 4,
     round_tripper = 1u << 5,
+    tripperware = 1u << 6,
 };
 constexpr unsigned operator|(role a, role b) noexcept { return static_cast<unsigned>(a) | static_cast<unsigned>(b); }
 constexpr unsigned operator|(unsigned a, role b) noexcept { return a | static_cast<unsigned>(b); }
@@ -93,6 +95,7 @@ struct resource_object {
     std::shared_ptr<const error_handler> errors;
     std::shared_ptr<const logger> log;
     any_round_tripper round_tripper;
+    any_tripperware tripperware;
 };
 
 class resource_graph;
@@ -118,6 +121,9 @@ public:
     any_runner runner(const config::reference& ref);
     /// An HTTPClient (or any kind that is a round tripper); empty after reporting why not.
     any_round_tripper round_tripper(const config::reference& ref);
+    /// Tripperware (client-side middleware), in the order given; unresolvable ones are left out
+    /// after reporting why.
+    std::vector<any_tripperware> tripperware(const std::vector<config::reference>& refs);
 
     /// The logger and error handler resources use unless configured otherwise.
     const logger& log() const noexcept;
@@ -185,6 +191,7 @@ public:
         if constexpr (std::derived_from<T, error_handler>) e.roles = e.roles | role::error_handler;
         if constexpr (std::derived_from<T, logger>) e.roles = e.roles | role::logger;
         if constexpr (aileron::round_tripper<T>) e.roles = e.roles | role::round_tripper;
+        if constexpr (aileron::tripperware<T, tripper_next>) e.roles = e.roles | role::tripperware;
         e.decode = [](const config::node* spec, config::diagnostics& diag, const std::string& id) {
             auto cfg = std::make_shared<cfg_t>();
             config::node empty = config::node::make_map();
@@ -210,6 +217,8 @@ public:
             if constexpr (std::derived_from<T, error_handler>) o.errors = obj;
             if constexpr (std::derived_from<T, logger>) o.log = obj;
             if constexpr (aileron::round_tripper<T>) o.round_tripper = any_round_tripper{std::shared_ptr<const T>{obj}};
+            if constexpr (aileron::tripperware<T, tripper_next>)
+                o.tripperware = any_tripperware{std::shared_ptr<const T>{obj}};
             return o;
         };
         e.encode = [](const void* p) { return config::encode(*static_cast<const cfg_t*>(p)); };

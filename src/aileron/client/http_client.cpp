@@ -1,5 +1,7 @@
 #include <aileron/client/http_client.hpp>
 
+#include <aileron/registry/registry.hpp>
+
 #include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -58,7 +60,6 @@ void http_transport_config::normalize(config::decoder& d) {
 }
 
 void http_client::config::normalize(aileron::config::decoder& d) {
-    if (!tripperwares.empty()) d.error("tripperwares", "no tripperware kind exists in aileron yet");
     if (!http2_transport.is_null())
         d.error("http2TransportConfig", "HTTP/2 to upstreams is not supported by aileron yet");
     if (!http3_transport.is_null())
@@ -181,15 +182,19 @@ struct transport_ref {
 
 static_assert(tripperware<retry, transport_ref>);
 
-http_client::http_client(const config& cfg)
-    : http_client(to_transport_options(cfg.http_transport), retry_policy::from(cfg.retry)) {}
+http_client::http_client(const config& cfg, build_context& ctx)
+    : http_client(to_transport_options(cfg.http_transport), retry_policy::from(cfg.retry),
+                  ctx.tripperware(cfg.tripperwares)) {}
 
-http_client::http_client(transport_options transport, retry_policy policy)
-    : transport_(transport), retry_(std::move(policy)) {}
+http_client::http_client(transport_options transport, retry_policy policy, std::vector<any_tripperware> tripperwares)
+    : exchange_{http_transport{transport}, retry{std::move(policy)}} {
+    if (!tripperwares.empty())
+        chain_ = std::make_shared<const dynamic_client_chain>(std::move(tripperwares), any_round_tripper{exchange_});
+}
 
-task<result<response>> http_client::operator()(request& req) const {
-    if (retry_.policy().max_retry == 0) return transport_(req);
-    return retry_(req, transport_ref{&transport_});
+task<result<response>> http_client::exchange::operator()(request& req) const {
+    if (retrying.policy().max_retry == 0) return transport(req);
+    return retrying(req, transport_ref{&transport});
 }
 
 }  // namespace aileron::client

@@ -67,10 +67,6 @@ void load_balancer_spec::normalize(config::decoder& d) {
     check("queryMatchers", query_matchers);
 }
 
-void reverse_proxy::config::normalize(aileron::config::decoder& d) {
-    if (!tripperwares.empty()) d.error("tripperwares", "no tripperware kind exists in aileron yet");
-}
-
 //----------------------------------------------------------------------------------------------
 
 namespace {
@@ -192,6 +188,16 @@ reverse_proxy::reverse_proxy(const config& cfg, build_context& ctx)
     : reverse_proxy(cfg.load_balancers) {
     static_cast<handlers::routes&>(*this) = handlers::routes{cfg.patterns, cfg.methods};
     if (!cfg.round_tripper.empty()) round_tripper_ = ctx.round_tripper(cfg.round_tripper);
+    std::vector<any_tripperware> ws = ctx.tripperware(cfg.tripperwares);
+    if (!ws.empty()) {
+        any_round_tripper end = round_tripper_ ? round_tripper_ : any_round_tripper{transport_};
+        round_tripper_ = any_round_tripper{dynamic_client_chain{std::move(ws), std::move(end)}};
+    }
+}
+
+reverse_proxy::reverse_proxy(const std::vector<load_balancer_spec>& lbs, any_round_tripper client)
+    : reverse_proxy(lbs) {
+    round_tripper_ = std::move(client);
 }
 
 reverse_proxy::reverse_proxy(const std::vector<load_balancer_spec>& lbs, client::transport_options transport)
@@ -275,6 +281,13 @@ task<response> reverse_proxy::operator()(request& req) const {
     result<response> res = error_code{};
     if (round_tripper_) res = co_await round_tripper_(req);
     else res = co_await transport_(req);
+    if (!res && req.body().broken()) {
+        // The client's own body broke while it went upstream (bad chunked framing, cut off,
+        // stalled): the client's fault, not the upstream's, which must not be ejected for it.
+        co_return error_response(req, http_error{.status = http::status::bad_request, .code = "E2124",
+                                                 .kind = "CoreProxyRoundtrip",
+                                                 .message = "reading the request body: " + res.error().message()});
+    }
     if (up->health) {
         const bool failed = !res || res->result() == http::status::bad_gateway ||
                             res->result() == http::status::service_unavailable ||

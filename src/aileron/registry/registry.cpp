@@ -14,13 +14,15 @@ std::string_view role_name(role r) noexcept {
     case role::error_handler: return "error handler";
     case role::logger: return "logger";
     case role::round_tripper: return "round tripper";
+    case role::tripperware: return "tripperware";
     }
     return "resource";
 }
 
 std::string roles_description(unsigned roles) {
     std::string out;
-    for (role r : {role::handler, role::middleware, role::runner, role::error_handler, role::logger, role::round_tripper}) {
+    for (role r : {role::handler, role::middleware, role::runner, role::error_handler, role::logger, role::round_tripper,
+                   role::tripperware}) {
         if (!(roles & static_cast<unsigned>(r))) continue;
         out += out.empty() ? "a " : " and a ";
         out += role_name(r);
@@ -77,6 +79,14 @@ any_runner build_context::runner(const config::reference& ref) {
 any_round_tripper build_context::round_tripper(const config::reference& ref) {
     auto* o = resolve(ref, role::round_tripper);
     return o ? o->round_tripper : any_round_tripper{};
+}
+
+std::vector<any_tripperware> build_context::tripperware(const std::vector<config::reference>& refs) {
+    std::vector<any_tripperware> out;
+    out.reserve(refs.size());
+    for (auto& ref : refs)
+        if (auto* o = resolve(ref, role::tripperware)) out.push_back(o->tripperware);
+    return out;
 }
 
 const logger& build_context::log() const noexcept {
