@@ -124,10 +124,14 @@ struct is_field_tuple<T, std::tuple<field_t<S, M>...>>
 
 /// A config struct: default-constructible, with `static constexpr auto fields()` returning a
 /// `std::tuple` of `field(...)`s of its members.
+///
+/// (`requires { T{}; }` rather than `std::default_initializable`: clang 14 caches
+/// `is_constructible<T>` as false when a struct nested in a class is used in `std::optional`
+/// before the class is complete, although `T{}` is valid once it is.)
 template <class T>
 concept described =
     std::is_class_v<T> &&
-    std::default_initializable<T> &&
+    requires { T{}; } &&
     requires { T::fields(); } &&
     detail::is_field_tuple<T, std::remove_cvref_t<decltype(T::fields())>>::value;
 
@@ -501,7 +505,7 @@ decode_value(decoder& d, const node& n, T& out)
         if (n.is_null()) return;
         // Presence: a value engages the optional even when it turns out bad, so that later
         // code sees the field as given. Messages merge into what is already there.
-        if (!out || !described<value_type>) out.emplace();
+        if (!out || !described<value_type>) out = value_type{};   // not emplace(): see `described`
         decode_value(d, n, *out);
     } else if constexpr (is_vector<T>::value) {
         if (!n.is_sequence()) return d.error(mismatch("a list", n));
