@@ -9,6 +9,8 @@ packages=(
   libssl-dev zlib1g-dev libbrotli-dev
   libargon2-dev libcrypt-dev argon2
   curl python3 netcat-openbsd procps
+  # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).
+  prometheus
 )
 # Only for `bench/` (load runs against peers); install with AILERON_BENCH=1.
 if [[ "${AILERON_BENCH:-0}" == 1 ]]; then

@@ -9,6 +9,7 @@
 #include <aileron/handlers/static_file.hpp>
 #include <aileron/handlers/template.hpp>
 #include <aileron/log/slogger.hpp>
+#include <aileron/meters/prometheus_meter.hpp>
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/compression.hpp>
 #include <aileron/middlewares/cors.hpp>
@@ -44,6 +45,7 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::tracking>();
     reg.add<middlewares::compression>();
     reg.add<middlewares::skipper>();
+    reg.add<meters::prometheus_meter>();
 }
 
 }  // namespace aileron
