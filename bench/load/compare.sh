@@ -3,12 +3,15 @@
 #   bench/load/compare.sh                         # nginx aileron nginx-proxy haproxy aileron-proxy
 #   bench/load/compare.sh gw=http://127.0.0.1:8080/   # plus any other loopback target
 #   bench/load/compare.sh --report RAWFILE        # reprint the table of an earlier run
+#   TARGETS="nginx-static-1k aileron-static-1k nginx-static-1m aileron-static-1m" bench/load/compare.sh
+#                                                 # static files, 1 KiB and 1 MiB
 # Each repeat measures every target once, in an order rotated by one per repeat, so no target is
 # always first after a switch. A measurement is redone (at most RETRIES times per run) when
 # processes outside the benchmark took more than OTHER_MAX % of the machine meanwhile.
 # Columns (medians over the repeats):
 #   rps       requests/s seen by wrk          spread  (max-min)/median of rps
 #   x_nginx   median of the per-repeat ratios rps/rps(nginx): the pair is measured close in time
+#             (for a static-file target, nginx is nginx-static of the same file)
 #   p50, p99  latency (ms) from wrk --latency errors  socket errors + non-2xx, summed
 #   cpu_us    CPU the target's own processes spent per request, in microseconds (from
 #             /proc/<pid>/stat: how hard it works for a request, whatever wrk got)
@@ -42,7 +45,8 @@ table() {  # table RAWFILE
     printf "%-12s %9s %7s %8s %8s %8s %7s %7s %7s\n", "target", "rps", "spread", "x_nginx", "p50_ms", "p99_ms", "errors", "cpu_us", "other%"
     for (i = 1; i <= nt; i++) {
       t = order[i]; m = med(rps[t]); sp = m > 0 ? 100 * (hi - lo) / m : 0
-      q = ""; for (r in reps) if (at[r, "nginx"] > 0 && (r, t) in at) q = q " " at[r, t] / at[r, "nginx"]
+      ref = match(t, /-static-/) ? "nginx" substr(t, RSTART) : "nginx"
+      q = ""; for (r in reps) if (at[r, ref] > 0 && (r, t) in at) q = q " " at[r, t] / at[r, ref]
       printf "%-12s %9.0f %6.1f%% %8s %8.2f %8.2f %7d %7.1f %6d%%\n", t, m, sp,
         q == "" ? "-" : sprintf("%.2f", med(q)), med(p50[t]), med(p99[t]), err[t], med(cpu[t]), oth[t]
     }
@@ -59,9 +63,12 @@ wrk_cmd=(wrk); [ -n "${WRK_CPUS:-}" ] && wrk_cmd=(taskset -c "$WRK_CPUS" wrk)
 
 declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((BASE + 1))/
   [aileron]=http://127.0.0.1:$((BASE + 2))/ [nginx-proxy]=http://127.0.0.1:$((BASE + 3))/
-  [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/)
+  [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/
+  [aileron-static-1k]=http://127.0.0.1:$((BASE + 6))/1k.bin [aileron-static-1m]=http://127.0.0.1:$((BASE + 6))/1m.bin
+  [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.bin [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.bin)
 declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
-  [aileron-proxy]=aileron-proxy)
+  [aileron-proxy]=aileron-proxy [aileron-static-1k]=aileron-static [aileron-static-1m]=aileron-static
+  [nginx-static-1k]=nginx [nginx-static-1m]=nginx)
 for arg in "$@"; do   # extra NAME=URL targets: loopback only
   name=${arg%%=*} u=${arg#*=}
   [[ $u =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]] || { echo "not a loopback http:// URL: $u" >&2; exit 1; }
@@ -87,7 +94,7 @@ ticks_of() {  # utime+stime (clock ticks) summed over the given PIDs
   done
   echo "$sum"
 }
-all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy; do server_pids "$t"; done; }
+all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k; do server_pids "$t"; done; }
 machine() {  # "total busy" ticks of all CPUs from /proc/stat (busy = user nice system irq softirq)
   awk 'NR == 1 { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }

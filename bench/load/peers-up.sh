@@ -7,6 +7,9 @@
 #   :BASE+3  nginx-proxy  the same nginx, proxy_pass to the upstream
 #   :BASE+4  haproxy      proxy to the upstream
 #   :BASE+5  aileron-proxy bench/load/proxy.yaml: ReverseProxyHandler to the upstream
+#   :BASE+6  aileron-static bench/load/static.yaml: StaticFileHandler on $RUN/static
+#   :BASE+7  nginx-static the same nginx, `root $RUN/static` with sendfile
+# $RUN/static gets 1k.bin (1 KiB) and 1m.bin (1 MiB) of random bytes, served by both.
 # Each server's "pid start-time port" goes to $RUN/<name>.pid; peers-down.sh stops exactly those
 # processes (the start time tells a recycled PID from ours). Nothing is installed here.
 #
@@ -42,7 +45,7 @@ if compgen -G "$RUN/*.pid" >/dev/null; then
   echo "servers from an earlier peers-up.sh are recorded in $RUN; run peers-down.sh first" >&2
   exit 1
 fi
-for off in 0 1 2 3 4 5; do
+for off in 0 1 2 3 4 5 6 7; do
   if ss -ltnH "sport = :$((BASE + off))" | grep -q .; then
     echo "port $((BASE + off)) is taken; pick another BASE" >&2
     exit 1
@@ -51,9 +54,14 @@ done
 
 echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
 up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
+astatic=$((BASE + 6)) nstatic=$((BASE + 7))
+mkdir -p "$RUN/static"
+head -c 1024 /dev/urandom > "$RUN/static/1k.bin"
+head -c 1048576 /dev/urandom > "$RUN/static/1m.bin"
 render() {  # render TEMPLATE OUTFILE
   sed -e "s|@RUN@|$RUN|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@UPSTREAM_PORT@|$up|g" \
       -e "s|@ECHO_PORT@|$echo_port|g" -e "s|@PROXY_PORT@|$nproxy|g" -e "s|@HAPROXY_PORT@|$hap|g" \
+      -e "s|@STATIC_PORT@|$nstatic|g" \
       "$here/peers/$1" > "$RUN/$2"
 }
 start_time() {  # field 22 of /proc/PID/stat (counted after the parenthesised command name)
@@ -71,25 +79,31 @@ render upstream.conf upstream.conf
 render nginx.conf nginx.conf
 render haproxy.cfg haproxy.cfg
 start upstream "$up" nginx -p "$RUN" -e "$RUN/upstream.err" -c "$RUN/upstream.conf"
-start nginx "$echo_port $nproxy" nginx -p "$RUN" -e "$RUN/nginx.err" -c "$RUN/nginx.conf"
+start nginx "$echo_port $nproxy $nstatic" nginx -p "$RUN" -e "$RUN/nginx.err" -c "$RUN/nginx.conf"
 start haproxy "$hap" haproxy -db -f "$RUN/haproxy.cfg"
 start aileron "$ail" env AILERON_ADDR="127.0.0.1:$ail" AILERON_WORKERS="$WORKERS" \
   "$AILERON_BIN" -f "$here/echo.yaml"
 start aileron-proxy "$aproxy" env AILERON_ADDR="127.0.0.1:$aproxy" AILERON_WORKERS="$WORKERS" \
   UPSTREAM="http://127.0.0.1:$up" "$AILERON_BIN" -f "$here/proxy.yaml"
+start aileron-static "$astatic" env AILERON_ADDR="127.0.0.1:$astatic" AILERON_WORKERS="$WORKERS" \
+  STATIC_ROOT="$RUN/static" "$AILERON_BIN" -f "$here/static.yaml"
 
 # Every listener must answer 200 within ~10 s; otherwise stop everything and show why.
 printf '%-12s %-8s %-24s %s\n' NAME PID URL STATUS
 failed=0
-for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy; do
-  name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down
+for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy \
+         aileron-static:$astatic nginx-static:$nstatic; do
+  name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down path=/
+  pidname=${pidname%-static}
   [ "$name" = aileron-proxy ] && pidname=aileron-proxy
+  [ "$name" = aileron-static ] && pidname=aileron-static
+  [[ $name == *-static ]] && path=/1k.bin
   for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/") || true
+    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port$path") || true
     [ "$code" = 200 ] && { status=up; break; }
     sleep 0.2
   done
-  printf '%-12s %-8s %-24s %s\n' "$name" "$(cut -d' ' -f1 "$RUN/$pidname.pid")" "http://127.0.0.1:$port/" "$status"
+  printf '%-12s %-8s %-24s %s\n' "$name" "$(cut -d' ' -f1 "$RUN/$pidname.pid")" "http://127.0.0.1:$port$path" "$status"
   [ "$status" = up ] || { failed=1; tail -5 "$RUN/$pidname.log" "$RUN/$pidname.err" 2>/dev/null >&2 || true; }
 done
 echo "WORKERS=$WORKERS NICE=$NICE CPUS=${CPUS:-unpinned} RUN=$RUN aileron=$AILERON_BIN"
