@@ -81,17 +81,71 @@ bool target_too_long(const http::request_parser<http::buffer_body>& parser, cons
 }
 
 /// Whether the request line is well formed but names an HTTP version other than 1.0/1.1
-/// ("GET / HTTP/2.0"): that is a 505, where a garbled version is a 400.
+/// ("GET / HTTP/2.0"): that is a 505, where a garbled version is a 400. Well formed means
+/// exactly `method SP target SP version`: in "GET /a b HTTP/1.1" the version is "b HTTP/1.1".
 bool well_formed_other_version(const beast::flat_buffer& buf) {
     std::string_view head{static_cast<const char*>(buf.cdata().data()), buf.size()};
     auto eol = head.find("\r\n");
     if (eol == std::string_view::npos) return false;
     std::string_view line = head.substr(0, eol);
+    auto sp1 = line.find(' ');
     auto sp = line.rfind(' ');
-    if (sp == std::string_view::npos) return false;
+    if (sp1 == std::string_view::npos || sp1 == 0 || sp == sp1 + 1 || line.find(' ', sp1 + 1) != sp) return false;
     std::string_view v = line.substr(sp + 1);
     return v.size() == 8 && v.starts_with("HTTP/") && std::isdigit(static_cast<unsigned char>(v[5])) &&
            v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[7]));
+}
+
+/// Whether the header bytes at the front of `in` fold a field value over two lines (obs-fold:
+/// CRLF followed by SP or HTAB), which RFC 9112 §5.2 lets a server reject. `in` is what the
+/// parser is about to consume, so it starts at a line start (the request line, or a field line
+/// after the ones already consumed); the scan stops at the empty line that ends the header.
+/// Beast would accept the fold and join the lines: a proxy in front of us that reads the folded
+/// line as a field of its own (` Transfer-Encoding: chunked`) would disagree about the framing.
+bool has_obs_fold(std::string_view in) noexcept {
+    std::size_t line = 0;
+    for (;;) {
+        const auto eol = in.find("\r\n", line);
+        if (eol == std::string_view::npos || eol == line) return false;   // incomplete, or the header ends
+        if (eol + 2 >= in.size()) return false;                          // the next line has not come yet
+        if (in[eol + 2] == ' ' || in[eol + 2] == '\t') return true;
+        line = eol + 2;
+    }
+}
+
+/// RFC 9112 §6.1 on a request's `Transfer-Encoding` fields, read as one list. Returns 0 when
+/// there is none, or when it is exactly `chunked` (case-insensitive, empty list elements
+/// ignored); 400 when the body length cannot be determined (no `chunked`, `chunked` not last or
+/// twice, an element that is not a token, any transfer coding in HTTP/1.0); 501 for codings
+/// before `chunked` that aileron does not implement (`gzip, chunked`). Beast would treat a
+/// request whose last coding is not `chunked` as having no body, and parse that body as the
+/// next request.
+unsigned transfer_encoding_status(const http::request_header<>& h) {
+    bool any = false, last_chunked = false, others = false;
+    int chunked = 0;
+    const auto [first, last] = h.equal_range(http::field::transfer_encoding);
+    for (auto f = first; f != last; ++f) {
+        any = true;
+        std::string_view list = f->value();
+        for (std::size_t start = 0; start <= list.size();) {
+            std::size_t comma = list.find(',', start);
+            if (comma == std::string_view::npos) comma = list.size();
+            std::string_view coding = list.substr(start, comma - start);
+            start = comma + 1;
+            while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+            while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+            if (coding.empty()) continue;
+            for (unsigned char ch : coding)
+                if (!std::isalnum(ch) && std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(ch)) == std::string_view::npos)
+                    return 400;
+            last_chunked = beast::iequals(coding, "chunked");
+            if (last_chunked) ++chunked;
+            else others = true;
+        }
+    }
+    if (!any) return 0;
+    if (h.version() < 11 || chunked != 1 || !last_chunked) return 400;
+    return others ? 501 : 0;
 }
 
 /// Go's httpguts.ValidHostHeader: the bytes a Host header may hold.
@@ -460,7 +514,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
     ctx.errors = srv.errors_;
     ctx.log = srv.log_;
 
-    beast::flat_buffer buf;
+    const std::size_t header_limit = opt.max_header_bytes + 4096;   // Go's slack
+    // Unparsed bytes never exceed the header limit and one read: a chunk-size line or a trailer
+    // section that does not end is a buffer_overflow (400), not a buffer that grows without end.
+    beast::flat_buffer buf{header_limit + 4096};
     bool first = true;
     for (;;) {
         // Wait for the first byte of a request; an idle connection is what a drain closes.
@@ -477,24 +534,42 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         first = false;
 
         http::request_parser<http::buffer_body> parser;
-        const std::size_t header_limit = opt.max_header_bytes + 4096;   // Go's slack
         parser.header_limit(static_cast<std::uint32_t>(header_limit));
         parser.body_limit(boost::none);   // bodies stream; BodyLimitMiddleware bounds them
         // The whole header is usually in the buffer already (it came with the first read):
-        // parse it in place, and go to the socket only for the rest of a partial header. This
-        // saves a composed operation and a round through the scheduler per request.
+        // parse it in place, and go to the socket only for the rest of a partial header. Every
+        // piece is checked for obs-fold before the parser, which would accept it, sees it.
+        // One deadline for the rest of the header, however many reads it takes: a client that
+        // trickles a byte at a time (slowloris) is cut after readHeaderTimeout.
         error_code hec;
-        std::size_t hn = buf.size();
-        detail::parse_buffered(parser, buf, hec);
-        hn -= buf.size();
-        if (!hec && !parser.is_header_done()) {
-            c.arm(opt.read_header_timeout);
-            auto [rec, rn] = co_await http::async_read_header(c.sock, buf, parser, use_nothrow);
-            c.disarm();
+        std::size_t hn = 0;
+        bool armed = false;
+        for (;;) {
+            if (has_obs_fold({static_cast<const char*>(buf.cdata().data()), buf.size()})) {
+                hec = http::error::bad_value;
+                break;
+            }
+            const std::size_t before = buf.size();
+            detail::parse_buffered(parser, buf, hec);
+            hn += before - buf.size();
+            if (hec || parser.is_header_done()) break;
+            const std::size_t room = std::min<std::size_t>(4096, buf.max_size() - buf.size());
+            if (room == 0) {
+                hec = http::error::buffer_overflow;
+                break;
+            }
+            if (!armed) c.arm(opt.read_header_timeout);
+            armed = true;
+            auto [rec, rn] = co_await c.sock.async_read_some(buf.prepare(room), use_nothrow);
             if (c.timed_out) break;
-            hec = rec;
-            hn += rn;
+            if (rec) {
+                hec = rec == asio::error::eof ? error_code{http::error::partial_message} : rec;
+                break;
+            }
+            buf.commit(rn);
         }
+        c.disarm();
+        if (c.timed_out) break;
         // Beast holds its limit against the bytes it has not consumed yet; the fields it
         // consumed from the first read do not count, so up to one more read (4 KiB) passes.
         // Go limits the whole header section: count what was consumed too.
@@ -525,6 +600,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         if ((parser.get().version() == 11 && parser.get().count(http::field::host) != 1) ||
             parser.get().count(http::field::host) > 1 || !valid_host_header(parser.get()[http::field::host])) {
             co_await write_plain_error(c, http::status::bad_request);
+            break;
+        }
+        if (unsigned te = transfer_encoding_status(parser.get())) {
+            co_await write_plain_error(c, static_cast<http::status>(te));
             break;
         }
 
