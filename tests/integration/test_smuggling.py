@@ -165,5 +165,57 @@ class SmugglingTest(unittest.TestCase):
         self.assertEqual(violations, [])
 
 
+PASSIVE_CONFIG = entrypoint("passive") + """\
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata:
+  name: passive
+spec:
+  addr: "127.0.0.1:@PORT@"
+  workers: 1
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%(up)s", enablePassive: true, healthCheckInterval: 60}]
+"""
+
+
+class BrokenBodyTest(unittest.TestCase):
+    """A client whose body breaks on the way upstream is at fault, not the upstream."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = Recorder().start()
+        cls.gw = Gateway(PASSIVE_CONFIG % {"up": cls.rec.url}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.gw, cls.rec)
+
+    def test_broken_chunked_bodies_get_400_and_never_eject_a_healthy_upstream(self):
+        # Passive health ejects after 3 failures in a row: 5 broken uploads would do it if
+        # they counted against the upstream.
+        for body in [b"5\r\nhello\r\nzz\r\n", b"5\r\nhelloXX\r\n0\r\n\r\n", b"-1\r\n", b"5;\x00\r\nhello\r\n0\r\n\r\n",
+                     b"0" * 20000 + b"5\r\nhello\r\n0\r\n\r\n"]:
+            with self.subTest(body=body[:20]):
+                with self.gw.connect() as c:
+                    c.send(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+                    r = c.read_response()
+                    self.assertEqual(r.status, 400, r)
+                    self.assertTrue(c.closed_by_peer(within=3))
+        r = self.gw.request("GET", "/after")
+        self.assertEqual((r.status, r.body), (200, b"recorded 1"))
+        seen, violations = self.rec.since((0, 0))
+        self.assertEqual([s.target for s in seen], ["/after"])
+        self.assertEqual(violations, [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -57,6 +57,10 @@ public:
     /// A hint: the next piece is (probably) at hand without waiting for I/O. The server then
     /// sends it together with the response header instead of flushing the header first.
     virtual bool buffered() const noexcept { return false; }
+    /// Whether `next()` failed because of the sender of the body (a malformed or cut-off
+    /// message, a stalled client) rather than the reader. A proxy that could not send a request
+    /// upstream tells the client's fault (400, upstream healthy) from the upstream's (502) by it.
+    virtual bool broken() const noexcept { return false; }
 };
 
 /// A body held in memory (tests, handlers that produce small bodies).

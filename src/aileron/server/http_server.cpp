@@ -276,6 +276,8 @@ public:
 
     bool done() const noexcept { return parser_.is_done(); }
     bool failed() const noexcept { return failed_; }
+    /// Reading failed: the client's framing broke, it closed or stalled, or a 100 could not go out.
+    bool broken() const noexcept override { return failed_; }
     bool continue_pending() const noexcept { return expect_continue_; }
 
 private:
