@@ -288,13 +288,6 @@ task<response> reverse_proxy::operator()(request& req) const {
                                                  .kind = "CoreProxyRoundtrip",
                                                  .message = "reading the request body: " + res.error().message()});
     }
-    if (!res && req.body().broken()) {
-        // The client's own body broke while it went upstream (bad chunked framing, cut off,
-        // stalled): the client's fault, not the upstream's, which must not be ejected for it.
-        co_return error_response(req, http_error{.status = http::status::bad_request, .code = "E2124",
-                                                 .kind = "CoreProxyRoundtrip",
-                                                 .message = "reading the request body: " + res.error().message()});
-    }
     if (up->health) {
         const bool failed = !res || res->result() == http::status::bad_gateway ||
                             res->result() == http::status::service_unavailable ||
