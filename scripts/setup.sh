@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
+  # the system roots https:// upstreams are verified against by default
+  ca-certificates
   libboost1.81-dev libtomlplusplus-dev libyaml-cpp-dev catch2 libbenchmark-dev
   libssl-dev zlib1g-dev libbrotli-dev
   libargon2-dev libcrypt-dev argon2

@@ -186,11 +186,11 @@ spec:
         self.assert_rejected("  http2TransportConfig: {allowHTTP: true}", "spec.http2TransportConfig")
         self.assert_rejected("  http3TransportConfig: {}", "spec.http3TransportConfig")
         self.assert_rejected("  httpTransportConfig: {allowHTTP2: true}", "spec.httpTransportConfig.allowHTTP2")
-        self.assert_rejected("  httpTransportConfig: {tlsConfig: {}}", "spec.httpTransportConfig.tlsConfig")
+        self.assert_rejected("  httpTransportConfig: {dialConfig: {tlsConfig: {}}}",
+                             "spec.httpTransportConfig.dialConfig.tlsConfig")
         self.assert_rejected("  httpTransportConfig: {maxConnsPerHost: 10}", "spec.httpTransportConfig.maxConnsPerHost")
         self.assert_rejected("  httpTransportConfig: {dialConfig: {localAddress: 127.0.0.1}}",
                              "spec.httpTransportConfig.dialConfig.localAddress")
-        self.assert_rejected("  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]", "spec.tripperwares")
         self.assert_rejected("  retryConfig: {maxRetry: 101}", "spec.retryConfig.maxRetry")
 
     def test_a_round_tripper_reference_to_a_handler_is_rejected(self):

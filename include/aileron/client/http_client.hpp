@@ -7,6 +7,7 @@
 
 #include <aileron/chain/client_chain.hpp>
 #include <aileron/client/http_transport.hpp>
+#include <aileron/client/tls.hpp>
 #include <aileron/config/decode.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -44,7 +45,8 @@ struct retry_config {
     void normalize(config::decoder& d);
 };
 
-/// `httpTransportConfig.dialConfig`: only `timeout` is honoured; the rest is rejected when set.
+/// `httpTransportConfig.dialConfig`: only `timeout` is honoured; the rest is rejected when set
+/// (TLS is configured by `httpTransportConfig.tlsConfig`).
 struct dial_config {
     config::node tls_config;
     std::string local_address;
@@ -66,7 +68,7 @@ struct dial_config {
 
 /// `spec.httpTransportConfig`: times in milliseconds, as AILERON.
 struct http_transport_config {
-    config::node tls_config;
+    std::optional<tls_config> tls;
     std::int64_t tls_handshake_timeout = 0;
     bool disable_keep_alives = false;
     bool disable_compression = false;
@@ -84,7 +86,7 @@ struct http_transport_config {
     static constexpr auto fields() {
         using c = http_transport_config;
         return std::tuple{
-            config::field("tlsConfig", "TLSConfig", &c::tls_config),
+            config::field("tlsConfig", "TLSConfig", &c::tls),
             config::field("tlsHandshakeTimeout", "TLSHandshakeTimeout", &c::tls_handshake_timeout),
             config::field("disableKeepAlives", "DisableKeepAlives", &c::disable_keep_alives),
             config::field("disableCompression", "DisableCompression", &c::disable_compression),
@@ -257,7 +259,7 @@ private:
 /**
  * `core/v1 HTTPClient`: its `tripperwares` (outermost first), then the retry tripperware when
  * `retryConfig.maxRetry` > 0, then the built-in transport configured by `httpTransportConfig`
- * (the order AILERON uses). TLS, HTTP/2 and HTTP/3 settings are rejected by `config::normalize`.
+ * (the order AILERON uses). HTTP/2 and HTTP/3 settings are rejected by `config::normalize`.
  *
  * @par Thread Safety
  * One client serves every worker thread (the transport keeps a pool per thread).

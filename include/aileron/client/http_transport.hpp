@@ -8,8 +8,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 namespace aileron::client {
+
+class tls_context;   // client/tls.hpp
 
 /// Limits and timeouts of a transport. Defaults are AILERON's built-in transport's.
 struct transport_options {
@@ -19,6 +22,9 @@ struct transport_options {
     std::size_t max_idle_per_host = 1024;
     std::size_t max_response_header_bytes = 1u << 20;
     bool disable_keep_alives = false;   ///< one request per connection, `Connection: close` sent (Go's DisableKeepAlives)
+    /// For `https://` upstreams (`make_tls_context`); null: `default_tls_context()` (system roots).
+    std::shared_ptr<const tls_context> tls;
+    std::chrono::milliseconds tls_handshake_timeout{10'000};   ///< 0: none
 };
 
 /**
@@ -31,9 +37,12 @@ struct transport_options {
  * Content-Length when known, chunked otherwise.
  *
  * Errors are values: `asio::error::connection_refused` and friends for connect failures,
- * `asio::error::timed_out` for the dial and response-header timeouts, Beast's parser errors for
- * a malformed response, `asio::error::operation_not_supported` for https targets (TLS is not
- * supported yet).
+ * `asio::error::timed_out` for the dial, TLS handshake and response-header timeouts, OpenSSL's
+ * errors for a failed handshake or verification, Beast's parser errors for a malformed response.
+ *
+ * `https://` targets are dialled over TLS (OpenSSL): SNI and certificate verification use the
+ * configured server name or else the target's host. TLS connections are pooled like plain ones,
+ * apart from them and from other clients' TLS settings.
  *
  * @par Thread Safety
  * One transport serves every worker thread; each thread has its own pool.

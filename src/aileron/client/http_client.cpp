@@ -26,7 +26,8 @@ void retry_config::normalize(config::decoder& d) {
 }
 
 void dial_config::normalize(config::decoder& d) {
-    if (!tls_config.is_null()) d.error("tlsConfig", "TLS is not supported by aileron yet");
+    if (!tls_config.is_null())
+        d.error("tlsConfig", "TLS to upstreams is configured by httpTransportConfig.tlsConfig in aileron");
     if (!local_address.empty()) d.error("localAddress", "binding a local address is not supported by aileron yet");
     if (!replace_targets.empty()) d.error("replaceTargets", "dial target replacement is not supported by aileron yet");
     if (timeout < 0) d.error("timeout", "must be >= 0 ms");
@@ -37,7 +38,6 @@ void dial_config::normalize(config::decoder& d) {
 }
 
 void http_transport_config::normalize(config::decoder& d) {
-    if (!tls_config.is_null()) d.error("tlsConfig", "TLS is not supported by aileron yet");
     auto non_negative = [&](std::string_view name, std::int64_t v, std::string_view unit) {
         if (v < 0) d.error(name, "must be >= 0" + std::string{unit});
     };
@@ -78,6 +78,8 @@ transport_options to_transport_options(const std::optional<http_transport_config
     o.max_response_header_bytes =
         cfg->max_response_header_bytes > 0 ? static_cast<std::size_t>(cfg->max_response_header_bytes) : 1u << 20;
     o.disable_keep_alives = cfg->disable_keep_alives;
+    o.tls_handshake_timeout = ms{cfg->tls_handshake_timeout};
+    if (cfg->tls) o.tls = make_tls_context(*cfg->tls);   // validated by normalize; throws if a file changed since
     return o;
 }
 

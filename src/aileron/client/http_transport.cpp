@@ -2,7 +2,11 @@
 
 #include <aileron/detail/parse_buffered.hpp>
 
+#include "tls_context.hpp"
+
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -32,8 +37,48 @@ constexpr std::size_t chunk_size = 16 * 1024;
 //----------------------------------------------------------------------------------------------
 // The pool: idle connections per execution context (one per worker thread) and host:port.
 
+/// The byte stream to one upstream: a TCP socket, or TLS over one. An Asio stream either way
+/// (async_read_some / async_write_some), so Beast's parser and Asio's composed writes use it
+/// unchanged; the choice costs one branch per operation.
+class upstream_stream {
+public:
+    using executor_type = asio::any_io_executor;
+    using tls_stream = asio::ssl::stream<tcp::socket>;
+
+    explicit upstream_stream(tcp::socket sock) : sock_(std::move(sock)) {}
+    explicit upstream_stream(std::unique_ptr<tls_stream> tls) : sock_(tls->get_executor()), tls_(std::move(tls)) {}
+
+    executor_type get_executor() { return socket().get_executor(); }
+    /// The TCP socket underneath (for deadlines, shutdown, is_open).
+    tcp::socket& socket() noexcept { return tls_ ? tls_->next_layer() : sock_; }
+    bool is_open() const noexcept { return tls_ ? tls_->next_layer().is_open() : sock_.is_open(); }
+
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& b, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const Buffers& buffers) {
+                if (tls_) tls_->async_read_some(buffers, std::move(handler));
+                else sock_.async_read_some(buffers, std::move(handler));
+            },
+            token, b);
+    }
+    template <class Buffers, class Token>
+    auto async_write_some(const Buffers& b, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const Buffers& buffers) {
+                if (tls_) tls_->async_write_some(buffers, std::move(handler));
+                else sock_.async_write_some(buffers, std::move(handler));
+            },
+            token, b);
+    }
+
+private:
+    tcp::socket sock_;                  ///< the connection when plain; unused (closed) under TLS
+    std::unique_ptr<tls_stream> tls_;   ///< TLS over its own socket, when https
+};
+
 struct idle_connection {
-    tcp::socket sock;
+    upstream_stream stream;
     steady::time_point since;
 };
 
@@ -49,8 +94,8 @@ pool& thread_pool(const asio::any_io_executor& ex) {
 
 /// A connection in use: taken from the pool or newly dialled.
 struct upstream_connection {
-    tcp::socket sock;
-    std::string key;    ///< host:port it is pooled under
+    upstream_stream stream;
+    std::string key;    ///< what it is pooled under: host:port, plus the TLS settings for https
     bool reused = false;
 };
 
@@ -103,7 +148,39 @@ auto with_deadline(tcp::socket& sock, std::chrono::milliseconds timeout, bool& t
     co_return r;
 }
 
-task<result<upstream_connection>> dial(const transport_options& opt, const target_parts& t, std::string key) {
+/// Whether `host` is an IP literal (no SNI then, and the certificate is checked for the address).
+bool ip_literal(std::string_view host) {
+    error_code ec;
+    (void)asio::ip::make_address(std::string{host}, ec);
+    return !ec;
+}
+
+/// Runs the TLS handshake on a connected socket: SNI and the verified name are the configured
+/// server name or else the upstream's host.
+task<result<upstream_stream>> handshake(const transport_options& opt, const tls_context& tls, std::string_view host,
+                                        tcp::socket sock) {
+    auto stream = std::make_unique<upstream_stream::tls_stream>(std::move(sock), tls.ctx);
+    SSL* ssl = stream->native_handle();
+    const std::string name = tls.server_name.empty() ? std::string{host} : tls.server_name;
+    const bool ip = ip_literal(name);
+    if (!ip && !name.empty()) SSL_set_tlsext_host_name(ssl, name.c_str());
+    if (tls.verify) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                          : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+        if (ok != 1) co_return error_code{asio::error::invalid_argument};
+    }
+    bool timed_out = false;
+    auto [ec] = co_await with_deadline(stream->next_layer(), opt.tls_handshake_timeout, timed_out, [&] {
+        return stream->async_handshake(asio::ssl::stream_base::client, use_nothrow);
+    });
+    if (timed_out) co_return error_code{asio::error::timed_out};
+    if (ec) co_return ec;
+    co_return upstream_stream{std::move(stream)};
+}
+
+task<result<upstream_connection>> dial(const transport_options& opt, const target_parts& t, std::string key,
+                                       const tls_context* tls) {
     auto ex = co_await asio::this_coro::executor;
     // A pooled connection first, newest first; ones idle for too long are dropped.
     pool& p = thread_pool(ex);
@@ -113,8 +190,8 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
         while (!list.empty()) {
             idle_connection c = std::move(list.back());
             list.pop_back();
-            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && c.sock.is_open())
-                co_return upstream_connection{std::move(c.sock), std::move(key), true};
+            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && c.stream.is_open())
+                co_return upstream_connection{std::move(c.stream), std::move(key), true};
         }
     }
     tcp::resolver resolver{ex};
@@ -130,7 +207,10 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
     if (cec) co_return cec;
     error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);
-    co_return upstream_connection{std::move(sock), std::move(key), false};
+    if (!tls) co_return upstream_connection{upstream_stream{std::move(sock)}, std::move(key), false};
+    auto stream = co_await handshake(opt, *tls, t.host, std::move(sock));
+    if (!stream) co_return stream.error();
+    co_return upstream_connection{std::move(*stream), std::move(key), false};
 }
 
 bool is_framing_or_hop(http::field f) noexcept {
@@ -216,7 +296,7 @@ public:
                 co_return asio::const_buffer{};
             }
             if (progressed) continue;
-            auto [ec, n] = co_await http::async_read_some(conn_.sock, buf_, *parser_, use_nothrow);
+            auto [ec, n] = co_await http::async_read_some(conn_.stream, buf_, *parser_, use_nothrow);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
                 failed_ = true;
@@ -241,10 +321,10 @@ private:
     void release() {
         if (released_) return;
         released_ = true;
-        if (!reusable_ || !parser_->keep_alive() || buf_.size() != 0 || !conn_.sock.is_open()) return;
-        auto& list = thread_pool(conn_.sock.get_executor()).idle[conn_.key];
+        if (!reusable_ || !parser_->keep_alive() || buf_.size() != 0 || !conn_.stream.is_open()) return;
+        auto& list = thread_pool(conn_.stream.get_executor()).idle[conn_.key];
         if (list.size() >= max_idle_) return;
-        list.push_back({std::move(conn_.sock), steady::now()});
+        list.push_back({std::move(conn_.stream), steady::now()});
     }
 
     upstream_connection conn_;
@@ -263,7 +343,7 @@ private:
 /// deadline cuts a tunnel that is quiet but alive.
 class tunnel final : public upgrade_handler {
 public:
-    tunnel(tcp::socket upstream, beast::flat_buffer pending) : upstream_(std::move(upstream)), pending_(std::move(pending)) {}
+    tunnel(upstream_stream upstream, beast::flat_buffer pending) : upstream_(std::move(upstream)), pending_(std::move(pending)) {}
 
     task<void> run(tcp::socket& client, asio::const_buffer from_client) override {
         if (from_client.size()) {
@@ -279,7 +359,8 @@ public:
     }
 
 private:
-    static task<void> pump(tcp::socket& from, tcp::socket& to) {
+    template <class From, class To>
+    static task<void> pump(From& from, To& to) {
         std::array<char, 16 * 1024> buf;
         for (;;) {
             auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_nothrow);
@@ -288,15 +369,17 @@ private:
             if (wec) break;
         }
         error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
+        lowest(to).shutdown(tcp::socket::shutdown_send, ignored);
     }
+    static tcp::socket& lowest(tcp::socket& s) noexcept { return s; }
+    static tcp::socket& lowest(upstream_stream& s) noexcept { return s.socket(); }
 
-    tcp::socket upstream_;
+    upstream_stream upstream_;
     beast::flat_buffer pending_;
 };
 
 /// Writes the request body upstream, framed by Content-Length or chunked.
-task<error_code> send_body(tcp::socket& sock, request& req, bool chunked) {
+task<error_code> send_body(upstream_stream& sock, request& req, bool chunked) {
     char size_line[24];
     for (;;) {
         auto piece = co_await req.body().next();
@@ -327,12 +410,18 @@ task<error_code> send_body(tcp::socket& sock, request& req, bool chunked) {
 task<result<response>> http_transport::operator()(request& req) const {
     target_parts t;
     if (!split_target(req.target(), t)) co_return error_code{asio::error::invalid_argument};
-    if (t.scheme == "https") co_return error_code{asio::error::operation_not_supported};
-    if (t.scheme != "http") co_return error_code{asio::error::invalid_argument};
+    const tls_context* tls = nullptr;
+    if (t.scheme == "https") tls = opt_.tls ? opt_.tls.get() : default_tls_context().get();
+    else if (t.scheme != "http") co_return error_code{asio::error::invalid_argument};
 
     std::string key{t.host};
     key += ':';
     key += t.port;
+    if (tls) {   // TLS connections are kept apart by the settings they were made with
+        char id[2 + 2 * sizeof(void*) + 1];
+        key += " tls ";
+        key.append(id, std::to_chars(id, id + sizeof id, reinterpret_cast<std::uintptr_t>(tls), 16).ptr);
+    }
     const std::optional<std::uint64_t> length = req.body().size();
     const bool chunked = !length;
     const bool reusable = !opt_.disable_keep_alives;
@@ -345,17 +434,17 @@ task<result<response>> http_transport::operator()(request& req) const {
     // A pooled connection may have been closed by the upstream meanwhile: when sending on it
     // fails before any of the body went out, the request is retried once on a new connection.
     for (int attempt = 0;; ++attempt) {
-        auto conn = co_await dial(opt_, t, key);
+        auto conn = co_await dial(opt_, t, key, tls);
         if (!conn) co_return conn.error();
         upstream_connection c = std::move(*conn);
 
-        auto [wec, wn] = co_await asio::async_write(c.sock, asio::buffer(head), use_nothrow);
+        auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(head), use_nothrow);
         if (wec) {
             if (c.reused && attempt == 0) continue;
             co_return wec;
         }
         if (length ? *length > 0 : true) {
-            if (error_code bec = co_await send_body(c.sock, req, chunked)) co_return bec;
+            if (error_code bec = co_await send_body(c.stream, req, chunked)) co_return bec;
         }
 
         beast::flat_buffer buf;
@@ -365,8 +454,8 @@ task<result<response>> http_transport::operator()(request& req) const {
             parser->header_limit(static_cast<std::uint32_t>(opt_.max_response_header_bytes));
             parser->body_limit(boost::none);
             if (head_request) parser->skip(true);
-            auto [rec, rn] = co_await with_deadline(c.sock, opt_.response_header_timeout, timed_out, [&] {
-                return http::async_read_header(c.sock, buf, *parser, use_nothrow);
+            auto [rec, rn] = co_await with_deadline(c.stream.socket(), opt_.response_header_timeout, timed_out, [&] {
+                return http::async_read_header(c.stream, buf, *parser, use_nothrow);
             });
             if (timed_out) co_return error_code{asio::error::timed_out};
             if (rec) {
@@ -384,7 +473,7 @@ task<result<response>> http_transport::operator()(request& req) const {
                 // A protocol upgrade: the connection becomes a tunnel and never returns to the pool.
                 response res;
                 res.base() = std::move(parser->get().base());
-                res.set_upgrade(std::make_unique<tunnel>(std::move(c.sock), std::move(buf)));
+                res.set_upgrade(std::make_unique<tunnel>(std::move(c.stream), std::move(buf)));
                 co_return res;
             }
             if (status >= 100 && status < 200) {

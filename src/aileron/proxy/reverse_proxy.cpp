@@ -39,8 +39,9 @@ void path_matcher_spec::normalize(config::decoder& d) {
 void upstream_spec::normalize(config::decoder& d) {
     if (!url.starts_with("http://") && !url.starts_with("https://"))
         d.error("url", "must start with http:// or https://");
-    else if (url.starts_with("https://"))
-        d.error("url", "https upstreams need TLS, which aileron does not support yet");
+    else if (url.starts_with("https://") && enable_active && health_check_addr.empty())
+        d.error("healthCheckAddr", "active probes are plain HTTP: an https upstream with enableActive needs an "
+                                   "http:// healthCheckAddr");
     if (weight < -1 || weight > 65535) d.error("weight", "must be in -1..65535");
     // Health checking (our own design; AILERON only declares these fields).
     if (initial_delay < 0) d.error("initialDelay", "must be >= 0");

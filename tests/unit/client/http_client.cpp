@@ -249,7 +249,7 @@ TEST_CASE("HTTPClient config: honoured fields map onto the transport", "[client]
                       "  dialConfig: {timeout: 700}\n",
                       c);
     CHECK(p.empty());
-    http_client client{c};
+    http_client client{to_transport_options(c.http_transport), retry_policy::from(c.retry)};
     CHECK(client.options().response_header_timeout == milliseconds{250});
     CHECK(client.options().idle_timeout == milliseconds{5000});
     CHECK(client.options().max_idle_per_host == 8);
@@ -275,10 +275,16 @@ TEST_CASE("HTTPClient config: without a transport config AILERON's default trans
 }
 
 TEST_CASE("HTTPClient config: what aileron cannot honour is rejected with its path", "[client][config]") {
-    CHECK(has(problems("tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]"), "spec.tripperwares: no tripperware"));
     CHECK(has(problems("http2TransportConfig: {allowHTTP: true}"), "spec.http2TransportConfig: "));
     CHECK(has(problems("http3TransportConfig: {}"), "spec.http3TransportConfig: "));
-    CHECK(has(problems("httpTransportConfig: {tlsConfig: {}}"), "spec.httpTransportConfig.tlsConfig: "));
+    CHECK(has(problems("httpTransportConfig: {dialConfig: {tlsConfig: {}}}"),
+              "spec.httpTransportConfig.dialConfig.tlsConfig: "));
+    CHECK(has(problems("httpTransportConfig: {tlsConfig: {rootCAs: [/nonexistent.pem]}}"),
+              "spec.httpTransportConfig.tlsConfig.rootCAs[0]: cannot load PEM certificates"));
+    CHECK(has(problems("httpTransportConfig: {tlsConfig: {maxVersion: 771, minVersion: 772}}"),
+              "spec.httpTransportConfig.tlsConfig.minVersion: is above maxVersion"));
+    CHECK(has(problems("httpTransportConfig: {tlsConfig: {certKeyPairs: [{certFile: /nonexistent.pem}]}}"),
+              "spec.httpTransportConfig.tlsConfig.certKeyPairs[0].certFile: "));
     CHECK(has(problems("httpTransportConfig: {allowHTTP2: true}"), "spec.httpTransportConfig.allowHTTP2: "));
     CHECK(has(problems("httpTransportConfig: {maxConnsPerHost: 4}"), "spec.httpTransportConfig.maxConnsPerHost: "));
     CHECK(has(problems("httpTransportConfig: {maxIdleConns: 4}"), "spec.httpTransportConfig.maxIdleConns: "));
