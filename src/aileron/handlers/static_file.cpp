@@ -4,11 +4,14 @@
 #include <aileron/core/url.hpp>
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -330,14 +333,33 @@ bool within(const fs::path& root, const fs::path& p) noexcept {
     return s.size() == r.size() || r.back() == '/' || s[r.size()] == '/';
 }
 
+/// Whether openat2(2) is missing (an old kernel, or a sandbox that refuses it).
+std::atomic<bool> no_openat2{false};
+
 /// Resolves `p` (symbolic links followed) and opens it if it lies under `root`. Fifos,
 /// devices and sockets are refused (opened non-blocking so a fifo cannot hang the worker).
+/// `p` is `root` joined with a clean path (no `.` or `..` segments).
 unique_fd open_beneath(const fs::path& root, const fs::path& p, struct stat& st) {
-    std::error_code ec;
-    fs::path resolved = fs::canonical(p, ec);
-    if (ec || !within(root, resolved)) return unique_fd{};
-    unique_fd fd{::open(resolved.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)};
-    if (!fd) return fd;
+    unique_fd fd;
+    // The usual case first: no symbolic link on the way. Then `p` names the file it spells,
+    // which lies under `root` (itself resolved at start), and one system call opens it.
+    if (!no_openat2.load(std::memory_order_relaxed)) {
+        open_how how{};
+        how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+        how.resolve = RESOLVE_NO_SYMLINKS;
+        long r = ::syscall(SYS_openat2, AT_FDCWD, p.c_str(), &how, sizeof how);
+        if (r >= 0) fd.reset(static_cast<int>(r));
+        else if (errno == ENOSYS || errno == EPERM) no_openat2.store(true, std::memory_order_relaxed);
+        else if (errno != ELOOP) return fd;   // not there, not readable, a file on the way: 404
+    }
+    if (!fd) {
+        // A symbolic link on the way: resolve it and check where it leads.
+        std::error_code ec;
+        fs::path resolved = fs::canonical(p, ec);
+        if (ec || !within(root, resolved)) return unique_fd{};
+        fd.reset(::open(resolved.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+        if (!fd) return fd;
+    }
     if (::fstat(fd.get(), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) return unique_fd{};
     return fd;
 }
@@ -521,11 +543,6 @@ struct exchange {
 };
 
 
-std::string hex_of(std::uint64_t v) {
-    char buf[20];
-    auto end = std::to_chars(buf, buf + sizeof buf, v, 16).ptr;
-    return std::string(buf, end);
-}
 
 /// A directory as Go's dirList writes it: names sorted, directories with a trailing slash,
 /// each a link. Symbolic links that lead out of the root are left out.
@@ -564,7 +581,7 @@ response listing(const exchange& x, const fs::path& dir, const struct stat& st) 
 }
 
 /// A file, as Go's serveContent sends it: validators, preconditions, ranges, streamed body.
-response content(const exchange& x, unique_fd fd, const struct stat& st, const std::string& file_name) {
+response content(const exchange& x, unique_fd fd, const struct stat& st, std::string_view file_name) {
     request& req = x.req;
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::int64_t mtime = st.st_mtim.tv_sec;
@@ -574,7 +591,14 @@ response content(const exchange& x, unique_fd fd, const struct stat& st, const s
     response res{http::status::ok, req.version()};
     x.common(res, false);
     // Strong: size and modification time in nanoseconds change with any ordinary write.
-    const std::string etag = "\"" + hex_of(mtime_ns) + "-" + hex_of(size) + "\"";
+    char etag_buf[40];   // '"', 16 hex digits, '-', 16 hex digits, '"'
+    char* e = etag_buf;
+    *e++ = '"';
+    e = std::to_chars(e, etag_buf + sizeof etag_buf, mtime_ns, 16).ptr;
+    *e++ = '-';
+    e = std::to_chars(e, etag_buf + sizeof etag_buf, size, 16).ptr;
+    *e++ = '"';
+    const std::string_view etag{etag_buf, static_cast<std::size_t>(e - etag_buf)};
     res.set(http::field::etag, etag);
     if (mtime > 0) res.set(http::field::last_modified, static_detail::format_http_date(mtime));
 
@@ -587,11 +611,11 @@ response content(const exchange& x, unique_fd fd, const struct stat& st, const s
     }
     if (c == cond::no)
         return x.fail(http::status::precondition_failed, "precondition failed",
-                      {{"ETag", etag}});
+                      {{"ETag", std::string{etag}}});
     switch (match_etags(req[http::field::if_none_match], etag, false)) {
     case cond::yes:
         if (is_get_or_head(req)) return x.not_modified(res);
-        return x.fail(http::status::precondition_failed, "If-None-Match matched", {{"ETag", etag}});
+        return x.fail(http::status::precondition_failed, "If-None-Match matched", {{"ETag", std::string{etag}}});
     case cond::none:
         if (if_modified_since(req, mtime) == cond::no) return x.not_modified(res);
         break;
@@ -612,22 +636,24 @@ response content(const exchange& x, unique_fd fd, const struct stat& st, const s
         }
     }
 
-    std::string ctype;
+    // The file's type (static text, or the field `header` set: valid until the field is
+    // replaced, which multipart does only after writing the parts' headers).
+    std::string_view ctype;
     if (auto it = res.find(http::field::content_type); it != res.end()) {
-        ctype = std::string{it->value()};   // set by `header`: no detection
+        ctype = it->value();   // set by `header`: no detection
     } else {
-        ctype = std::string{static_detail::type_by_extension(file_name)};
-        if (ctype.empty()) ctype = std::string{sniff(fd.get())};
+        ctype = static_detail::type_by_extension(file_name);
+        if (ctype.empty()) ctype = sniff(fd.get());
         res.set(http::field::content_type, ctype);
     }
 
     auto parsed = static_detail::parse_range(range_header, size);
-    const std::string all = "bytes */" + std::to_string(size);
+    auto all = [&] { return "bytes */" + std::to_string(size); };
     if (parsed.state == static_detail::range_result::status::invalid)
-        return x.fail(http::status::range_not_satisfiable, "invalid range", {{"Content-Range", all}});
+        return x.fail(http::status::range_not_satisfiable, "invalid range", {{"Content-Range", all()}});
     if (parsed.state == static_detail::range_result::status::unsatisfiable && size > 0)
         return x.fail(http::status::range_not_satisfiable, "invalid range: failed to overlap",
-                      {{"Content-Range", all}});
+                      {{"Content-Range", all()}});
     std::vector<byte_range>& ranges = parsed.ranges;
     std::uint64_t sum = 0;
     for (auto& r : ranges) sum += r.length;
@@ -649,7 +675,7 @@ response content(const exchange& x, unique_fd fd, const struct stat& st, const s
         const std::string boundary = random_boundary();
         for (std::size_t i = 0; i < ranges.size(); ++i) {
             std::string head = i ? "\r\n--" : "--";
-            head += boundary + "\r\nContent-Range: " + content_range(ranges[i]) + "\r\nContent-Type: " + ctype +
+            head += boundary + "\r\nContent-Range: " + content_range(ranges[i]) + "\r\nContent-Type: " + std::string{ctype} +
                     "\r\n\r\n";
             segs.push_back({std::move(head), 0, 0});
             segs.push_back({{}, ranges[i].start, ranges[i].length});
@@ -694,7 +720,7 @@ task<response> static_file::operator()(request& req) const {
         unique_fd fd = open_beneath(root_, full, st);
         if (!fd) return x.fail(http::status::not_found, "not found: " + name);
 
-        std::string file_name{base_name(name)};
+        std::string_view file_name = base_name(name);
         if (S_ISDIR(st.st_mode)) {
             // AILERON: without listing a directory does not exist, index.html or not.
             if (!listing_) return x.fail(http::status::not_found, "directory: " + name);
