@@ -94,6 +94,7 @@ public:
 
 class error_handler;
 class logger;
+class session_data;
 
 /**
  * What a request carries besides its message: where it came from, when it started, what the
@@ -111,6 +112,9 @@ public:
     std::vector<std::pair<std::string, std::string>> params;
     const error_handler* errors = nullptr;
     const logger* log = nullptr;
+    /// The client's session while a SessionMiddleware runs the rest of the chain, else null
+    /// (`core/session.hpp`).
+    session_data* session = nullptr;
 
     /// The value of wildcard `name`, or an empty view.
     std::string_view param(std::string_view name) const noexcept {
