@@ -9,6 +9,8 @@ packages=(
   ca-certificates
   libboost1.81-dev libtomlplusplus-dev libyaml-cpp-dev catch2 libbenchmark-dev
   libssl-dev zlib1g-dev libbrotli-dev
+  # the openssl command line makes the certificates of the HeaderCertMiddleware tests
+  openssl
   libargon2-dev libcrypt-dev argon2
   curl python3 netcat-openbsd procps
   # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).

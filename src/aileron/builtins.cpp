@@ -13,7 +13,10 @@
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/compression.hpp>
 #include <aileron/middlewares/cors.hpp>
+#include <aileron/middlewares/csrf.hpp>
+#include <aileron/middlewares/header_cert.hpp>
 #include <aileron/middlewares/header_policy.hpp>
+#include <aileron/middlewares/session.hpp>
 #include <aileron/middlewares/skipper.hpp>
 #include <aileron/middlewares/throttle.hpp>
 #include <aileron/middlewares/timeout.hpp>
@@ -45,6 +48,9 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::tracking>();
     reg.add<middlewares::compression>();
     reg.add<middlewares::skipper>();
+    reg.add<middlewares::csrf>();
+    reg.add<middlewares::session>();
+    reg.add<middlewares::header_cert>();
     reg.add<meters::prometheus_meter>();
 }
 
