@@ -11,6 +11,8 @@ packages=(
   libssl-dev zlib1g-dev libbrotli-dev
   # the openssl command line makes the certificates of the HeaderCertMiddleware tests
   openssl
+  # Expat, the XML parser of SOAPRESTMiddleware
+  libexpat1-dev
   libargon2-dev libcrypt-dev argon2
   curl python3 netcat-openbsd procps
   # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).

@@ -18,6 +18,7 @@
 #include <aileron/middlewares/header_policy.hpp>
 #include <aileron/middlewares/session.hpp>
 #include <aileron/middlewares/skipper.hpp>
+#include <aileron/middlewares/soap_rest.hpp>
 #include <aileron/middlewares/throttle.hpp>
 #include <aileron/middlewares/timeout.hpp>
 #include <aileron/middlewares/tracking.hpp>
@@ -51,6 +52,7 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::csrf>();
     reg.add<middlewares::session>();
     reg.add<middlewares::header_cert>();
+    reg.add<middlewares::soap_rest>();
     reg.add<meters::prometheus_meter>();
 }
 
