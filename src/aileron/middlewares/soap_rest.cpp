@@ -19,29 +19,42 @@ namespace {
 //----------------------------------------------------------------------------------------------
 // A JSON value that keeps member order and the text of numbers (Go's json.Number).
 
+// An object member. Not a std::pair: a pair of a type still being defined cannot be a vector's
+// element in clang 14 (its traits need the pair complete); a struct declared ahead can.
+struct jmember;
+
 struct jvalue {
     enum class kind : unsigned char { null, boolean, number, string, array, object };
     kind k = kind::null;
     std::string text;   // a string's value, a number's text, "true" / "false"
     std::vector<jvalue> items;
-    std::vector<std::pair<std::string, jvalue>> members;
+    std::vector<jmember> members;
 
-    static jvalue of(kind k, std::string text = {}) {
-        jvalue v;
-        v.k = k;
-        v.text = std::move(text);
-        return v;
-    }
+    static jvalue of(kind k, std::string text = {});
     /// Sets member `key` (a repeated key keeps its first place and its last value, as a Go map).
-    void set(std::string key, jvalue v) {
-        for (auto& [name, value] : members)
-            if (name == key) {
-                value = std::move(v);
-                return;
-            }
-        members.emplace_back(std::move(key), std::move(v));
-    }
+    void set(std::string key, jvalue v);
 };
+
+struct jmember {
+    std::string first;
+    jvalue second;
+};
+
+jvalue jvalue::of(kind k, std::string text) {
+    jvalue v;
+    v.k = k;
+    v.text = std::move(text);
+    return v;
+}
+
+void jvalue::set(std::string key, jvalue v) {
+    for (auto& [name, value] : members)
+        if (name == key) {
+            value = std::move(v);
+            return;
+        }
+    members.push_back({std::move(key), std::move(v)});
+}
 
 using json_string_view = boost::json::string_view;
 
@@ -187,7 +200,7 @@ void write_json(std::string& out, const jvalue& v) {
         out += ']';
         return;
     case jvalue::kind::object: {
-        std::vector<const std::pair<std::string, jvalue>*> sorted;
+        std::vector<const jmember*> sorted;
         for (const auto& m : v.members) sorted.push_back(&m);
         std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
         out += '{';
@@ -562,7 +575,7 @@ struct converter {
         }
         const jvalue* text = nullptr;
         std::vector<std::pair<std::string, std::string>> attrs;
-        std::vector<const std::pair<std::string, jvalue>*> children;
+        std::vector<const jmember*> children;
         if (elem.k == jvalue::kind::object) {
             for (const auto& m : elem.members) {
                 const auto& [k, v] = m;
