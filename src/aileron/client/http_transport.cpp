@@ -200,8 +200,9 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
     if (rec) co_return rec;
     tcp::socket sock{ex};
     bool timed_out = false;
-    auto [cec, ep] = co_await with_deadline(sock, opt.dial_timeout, timed_out, [&] {
-        return asio::async_connect(sock, endpoints, use_nothrow);
+    // The endpoints by an init-capture: clang 14 cannot capture a structured binding.
+    auto [cec, ep] = co_await with_deadline(sock, opt.dial_timeout, timed_out, [&, &eps = endpoints] {
+        return asio::async_connect(sock, eps, use_nothrow);
     });
     if (timed_out) co_return error_code{asio::error::timed_out};
     if (cec) co_return cec;
