@@ -176,6 +176,8 @@ public:
     task<result<asio::const_buffer>> next() override;
     std::optional<std::uint64_t> size() const noexcept override { return inner_.size(); }
     bool buffered() const noexcept override { return inner_.buffered(); }
+    const http::fields* trailers() const noexcept override { return inner_.trailers(); }
+    bool broken() const noexcept override { return inner_.broken(); }
     bool started() const noexcept { return started_; }
 
 private:

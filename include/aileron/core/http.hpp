@@ -61,7 +61,18 @@ public:
     /// message, a stalled client) rather than the reader. A proxy that could not send a request
     /// upstream tells the client's fault (400, upstream healthy) from the upstream's (502) by it.
     virtual bool broken() const noexcept { return false; }
+    /// The trailer fields that followed a chunked body, once `next()` has returned its end;
+    /// null when there were none. Valid while the source lives.
+    virtual const http::fields* trailers() const noexcept { return nullptr; }
 };
+
+/// Whether a trailer field may be passed on: not one that frames, routes or controls the
+/// message (RFC 9110 §6.5.1), which a recipient must not take from a trailer.
+bool forwardable_trailer(const http::fields::value_type& f) noexcept;
+
+/// `0\r\n`, the forwardable trailer fields of `t` (may be null), and the final `\r\n`: the
+/// end of a chunked body.
+std::string last_chunk(const http::fields* t);
 
 /// A body held in memory (tests, handlers that produce small bodies).
 class string_body_source final : public body_source {

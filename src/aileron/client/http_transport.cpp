@@ -27,6 +27,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include <cerrno>
+#include <sys/socket.h>
+
 namespace aileron::client {
 
 namespace {
@@ -148,6 +151,17 @@ auto with_deadline(tcp::socket& sock, std::chrono::milliseconds timeout, bool& t
     co_return r;
 }
 
+/// Whether a pooled connection can carry another request: open, and nothing to read on it. An
+/// idle connection the upstream closed shows its end (or a TLS close_notify) here, so it is
+/// dropped before a request is sent on it, rather than failing a request that could not be
+/// retried. One non-blocking peek per reuse.
+bool still_idle(upstream_stream& s) {
+    if (!s.is_open()) return false;
+    char byte;
+    const ssize_t n = ::recv(s.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /// Whether `host` is an IP literal (no SNI then, and the certificate is checked for the address).
 bool ip_literal(std::string_view host) {
     error_code ec;
@@ -190,7 +204,7 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
         while (!list.empty()) {
             idle_connection c = std::move(list.back());
             list.pop_back();
-            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && c.stream.is_open())
+            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && still_idle(c.stream))
                 co_return upstream_connection{std::move(c.stream), std::move(key), true};
         }
     }
@@ -317,6 +331,12 @@ public:
         return std::nullopt;
     }
     bool buffered() const noexcept override { return parser_->is_done() || buf_.size() != 0; }
+    /// The header was moved into the response, so what the parser's fields hold at the end of
+    /// a chunked body are its trailers.
+    const http::fields* trailers() const noexcept override {
+        if (!parser_->is_done() || !parser_->chunked() || parser_->get().begin() == parser_->get().end()) return nullptr;
+        return &parser_->get();
+    }
 
 private:
     void release() {
@@ -400,7 +420,8 @@ task<error_code> send_body(upstream_stream& sock, request& req, bool chunked) {
         }
     }
     if (chunked) {
-        auto [ec, n] = co_await asio::async_write(sock, asio::buffer("0\r\n\r\n", 5), use_nothrow);
+        const std::string end = last_chunk(req.body().trailers());
+        auto [ec, n] = co_await asio::async_write(sock, asio::buffer(end), use_nothrow);
         if (ec) co_return ec;
     }
     co_return error_code{};

@@ -73,13 +73,14 @@ void load_balancer_spec::normalize(config::decoder& d) {
 namespace {
 
 /// RFC 9110 §7.6.1: headers for one connection only, plus those the Connection header names.
+/// `Trailer` stays: it announces trailer fields, which are passed on (RFC 9110 §6.6.2).
 void remove_hop_by_hop(http::fields& f) {
     std::vector<std::string> named;
     for (auto& token : http::token_list{f[http::field::connection]}) named.emplace_back(token);
     for (auto& n : named) f.erase(n);
     for (auto h : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
                    http::field::proxy_authenticate, http::field::proxy_authorization, http::field::te,
-                   http::field::trailer, http::field::transfer_encoding, http::field::upgrade})
+                   http::field::transfer_encoding, http::field::upgrade})
         f.erase(h);
 }
 

@@ -278,6 +278,12 @@ public:
     bool failed() const noexcept { return failed_; }
     /// Reading failed: the client's framing broke, it closed or stalled, or a 100 could not go out.
     bool broken() const noexcept override { return failed_; }
+    /// The header went into the request, so what the parser's fields hold at the end of a
+    /// chunked body are its trailers.
+    const http::fields* trailers() const noexcept override {
+        if (!parser_.is_done() || !parser_.chunked() || parser_.get().begin() == parser_.get().end()) return nullptr;
+        return &parser_.get();
+    }
     bool continue_pending() const noexcept { return expect_continue_; }
 
 private:
@@ -765,6 +771,7 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
             if (head_only || !body_allowed) co_return true;
         }
         char size_line[24];
+        std::string end_chunk;   // the last chunk, when it carries trailers
         for (;;) {
             auto piece = co_await src->next();
             if (!piece) co_return false;   // a broken body ends the connection: never fake success
@@ -780,6 +787,9 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
                     bufs[count++] = asio::buffer(size_line, static_cast<std::size_t>(end - size_line));
                     bufs[count++] = *piece;
                     bufs[count++] = asio::buffer("\r\n", 2);
+                } else if (const http::fields* t = src->trailers()) {
+                    end_chunk = last_chunk(t);
+                    bufs[count++] = asio::buffer(end_chunk);
                 } else {
                     bufs[count++] = asio::buffer("0\r\n\r\n", 5);
                 }
