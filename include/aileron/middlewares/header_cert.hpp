@@ -14,7 +14,9 @@
 /// missing or differs: 401 (`E3215 AppMiddleInvalidFingerprint`).
 ///
 /// The root certificates are read when the config is loaded. Each worker thread verifies
-/// against its own copy of them, so verification takes no lock another thread holds.
+/// against its own copy of them, so verification takes no lock another thread holds, and
+/// remembers the last 256 certificates it verified (by header value) until their chain
+/// expires: a client that sends the same certificate again is not parsed and verified again.
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/middleware.hpp>

@@ -16,8 +16,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <sstream>
+#include <unordered_map>
 #include <stdexcept>
 #include <utility>
 
@@ -73,16 +77,39 @@ std::optional<std::string> read_roots(const std::string& path, std::string& pem)
 
 std::atomic<std::uint64_t> next_id{1};
 
-/// The stores this thread built, by the id of the roots they were built from.
-struct thread_stores {
-    std::vector<std::pair<std::uint64_t, X509_STORE*>> entries;
-    thread_stores() = default;
-    thread_stores(const thread_stores&) = delete;
-    thread_stores& operator=(const thread_stores&) = delete;
-    ~thread_stores() {
-        for (auto& e : entries) X509_STORE_free(e.second);
-    }
+/// A certificate this thread verified, remembered by its header value: verification depends only
+/// on the certificate, the roots (fixed) and the time, so until the chain expires a client that
+/// sends the same certificate again costs a lookup instead of a parse and a signature check.
+struct verified_cert {
+    std::string fingerprint;        ///< hex SHA-256 of the DER encoding
+    std::time_t not_before = 0;     ///< the latest notBefore of the chain
+    std::time_t not_after = 0;      ///< the earliest notAfter of the chain
 };
+
+/// Looks strings up by string_view, without a copy.
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+/// What one worker thread keeps for one set of roots.
+struct thread_roots {
+    X509_STORE* store = nullptr;
+    std::unordered_map<std::string, verified_cert, string_hash, std::equal_to<>> verified;   // ≤ max_cached
+    ~thread_roots() { X509_STORE_free(store); }
+};
+constexpr std::size_t max_cached = 256;
+
+/// This thread's roots, by the id of the configuration they were built from.
+struct thread_stores {
+    std::vector<std::pair<std::uint64_t, std::unique_ptr<thread_roots>>> entries;
+};
+
+std::time_t to_time(const ASN1_TIME* t) noexcept {
+    std::tm tm{};
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    return timegm(&tm);
+}
 
 }  // namespace
 
@@ -91,18 +118,20 @@ struct header_cert::roots {
     std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed);
     std::unique_ptr<EVP_MD, md_deleter> sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
 
-    /// This thread's store of the root certificates, built on first use.
-    X509_STORE* store() const {
+    /// This thread's store of the root certificates (built on first use) and its cache.
+    thread_roots& local() const {
         thread_local thread_stores stores;
-        for (auto& [key, s] : stores.entries)
-            if (key == id) return s;
-        X509_STORE* s = X509_STORE_new();
-        if (!s) return nullptr;
-        for (auto& c : read_certificates(pem)) X509_STORE_add_cert(s, c.get());
-        // Every configured certificate is a trust anchor, self-signed or not (as Go's root pool).
-        X509_STORE_set_flags(s, X509_V_FLAG_PARTIAL_CHAIN);
-        stores.entries.emplace_back(id, s);
-        return s;
+        for (auto& [key, r] : stores.entries)
+            if (key == id) return *r;
+        auto r = std::make_unique<thread_roots>();
+        r->store = X509_STORE_new();
+        if (r->store) {
+            for (auto& c : read_certificates(pem)) X509_STORE_add_cert(r->store, c.get());
+            // Every configured certificate is a trust anchor, self-signed or not (as Go's root pool).
+            X509_STORE_set_flags(r->store, X509_V_FLAG_PARTIAL_CHAIN);
+        }
+        stores.entries.emplace_back(id, std::move(r));
+        return *stores.entries.back().second;
     }
 };
 
@@ -155,44 +184,61 @@ response invalid_cert(const request& req, std::string message) {
 std::optional<response> header_cert::on_request(request& req) const {
     std::string_view header = req[cert_header_];
     if (header.empty()) return invalid_cert(req, "client certificate invalid or not found. cert not found");
-    std::optional<std::string> pem = encoding::base64_decode(header, encoding::base64_alphabet::url);
-    if (!pem) pem = encoding::base64_decode(header, encoding::base64_alphabet::standard);
-    if (!pem) return invalid_cert(req, "client certificate invalid or not found. base64 decode failed");
-    if (pem->find("-----BEGIN ") == std::string::npos)
-        return invalid_cert(req, "client certificate invalid or not found. pem not found");
-    std::unique_ptr<BIO, bio_deleter> bio{BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()))};
-    x509_ptr cert{bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr};
-    if (!cert) {
-        ERR_clear_error();
-        return invalid_cert(req, "client certificate invalid or not found. x509 parse failed");
+    thread_roots& local = roots_->local();
+    const std::time_t now = std::time(nullptr);
+    const verified_cert* good = nullptr;
+    if (auto hit = local.verified.find(header); hit != local.verified.end()) {
+        if (now >= hit->second.not_before && now <= hit->second.not_after) good = &hit->second;
+        else local.verified.erase(hit);
     }
-
-    X509_STORE* store = roots_->store();
-    std::unique_ptr<X509_STORE_CTX, store_ctx_deleter> ctx{X509_STORE_CTX_new()};
-    int verified = 0;
-    if (store && ctx && X509_STORE_CTX_init(ctx.get(), store, cert.get(), nullptr) == 1 &&
-        X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT) == 1)
-        verified = X509_verify_cert(ctx.get());
-    if (verified != 1) {
-        const int err = ctx ? X509_STORE_CTX_get_error(ctx.get()) : X509_V_ERR_UNSPECIFIED;
-        ERR_clear_error();
-        return error_response(req, http_error{.status = http::status::unauthorized,
-                                              .message = std::string{"client certificate not verified: "} +
-                                                         X509_verify_cert_error_string(err)});
-    }
-
-    if (!fingerprint_header_.empty()) {
+    if (!good) {
+        std::optional<std::string> pem = encoding::base64_decode(header, encoding::base64_alphabet::url);
+        if (!pem) pem = encoding::base64_decode(header, encoding::base64_alphabet::standard);
+        if (!pem) return invalid_cert(req, "client certificate invalid or not found. base64 decode failed");
+        if (pem->find("-----BEGIN ") == std::string::npos)
+            return invalid_cert(req, "client certificate invalid or not found. pem not found");
+        std::unique_ptr<BIO, bio_deleter> bio{BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()))};
+        x509_ptr cert{bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr};
+        if (!cert) {
+            ERR_clear_error();
+            return invalid_cert(req, "client certificate invalid or not found. x509 parse failed");
+        }
+        std::unique_ptr<X509_STORE_CTX, store_ctx_deleter> ctx{X509_STORE_CTX_new()};
+        int verified = 0;
+        if (local.store && ctx && X509_STORE_CTX_init(ctx.get(), local.store, cert.get(), nullptr) == 1 &&
+            X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT) == 1)
+            verified = X509_verify_cert(ctx.get());
+        if (verified != 1) {
+            const int err = ctx ? X509_STORE_CTX_get_error(ctx.get()) : X509_V_ERR_UNSPECIFIED;
+            ERR_clear_error();
+            return error_response(req, http_error{.status = http::status::unauthorized,
+                                                  .message = std::string{"client certificate not verified: "} +
+                                                             X509_verify_cert_error_string(err)});
+        }
+        verified_cert v;
+        v.not_after = std::numeric_limits<std::time_t>::max();
+        STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+        for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
+            X509* c = sk_X509_value(chain, i);
+            v.not_before = std::max(v.not_before, to_time(X509_get0_notBefore(c)));
+            v.not_after = std::min(v.not_after, to_time(X509_get0_notAfter(c)));
+        }
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
         if (X509_digest(cert.get(), roots_->sha256.get(), md, &n) != 1) {
             ERR_clear_error();
             n = 0;
         }
-        std::string expected = encoding::hex_encode(std::string_view{reinterpret_cast<const char*>(md), n});
+        v.fingerprint = encoding::hex_encode(std::string_view{reinterpret_cast<const char*>(md), n});
+        if (local.verified.size() >= max_cached) local.verified.clear();
+        good = &local.verified.insert_or_assign(std::string{header}, std::move(v)).first->second;
+    }
+
+    if (!fingerprint_header_.empty()) {
         std::string sent{req[fingerprint_header_]};
         std::transform(sent.begin(), sent.end(), sent.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (n == 0 || !crypto::equal(sent, expected))
+        if (good->fingerprint.empty() || !crypto::equal(sent, good->fingerprint))
             return error_response(req, http_error{.status = http::status::unauthorized,
                                                   .code = "E3215",
                                                   .kind = "AppMiddleInvalidFingerprint",

@@ -158,6 +158,19 @@ TEST_CASE("with a fingerprint header, the SHA-256 of the certificate must be sen
     CHECK(send(mw, {{"X-SSL-Client-Cert", cert}}).result() == http::status::unauthorized);
 }
 
+TEST_CASE("a remembered verification belongs to its own middleware and roots", "[middlewares][header_cert]") {
+    header_cert trusting{roots("X-Fp")};
+    header_cert::config other_roots;
+    other_roots.root_cas = {certs().path("other.crt")};
+    header_cert other{other_roots};
+    const std::string cert = certs().header("client.crt");
+    for (int i = 0; i < 3; ++i) {   // the first request verifies, the next ones are remembered
+        CHECK(send(trusting, {{"X-SSL-Client-Cert", cert}, {"X-Fp", certs().fingerprint()}}).result() == http::status::ok);
+        CHECK(send(trusting, {{"X-SSL-Client-Cert", cert}, {"X-Fp", "00"}}).result() == http::status::unauthorized);
+        CHECK(send(other, {{"X-SSL-Client-Cert", cert}}).result() == http::status::unauthorized);
+    }
+}
+
 TEST_CASE("every worker thread verifies against its own copy of the roots", "[middlewares][header_cert]") {
     header_cert mw{roots()};
     const std::string good = certs().header("client.crt"), bad = certs().header("stranger.crt");
