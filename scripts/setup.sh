@@ -17,6 +17,8 @@ packages=(
   curl python3 netcat-openbsd procps
   # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).
   prometheus
+  # Reliability tests (docs/reliability.md): load, slow clients, and the peers of the smuggling grid.
+  wrk slowhttptest nginx-light haproxy
 )
 # Only for `bench/` (load runs against peers); install with AILERON_BENCH=1.
 if [[ "${AILERON_BENCH:-0}" == 1 ]]; then

@@ -10,9 +10,15 @@ must do with them:
   and answer each with the upstream's 200;
 - `Forward(..., then=Reject(status))`: forward the listed requests, then reject what follows.
 
+`hidden` names targets of requests that sit inside a body by every reading RFC 9112 allows: if
+one of them reaches the upstream, some hop framed the message differently from the others (a
+desync). The grid suite checks them through nginx and HAProxy as well.
+
 Payload classes follow the published research (PortSwigger's desync papers, HTTP Garden's
 findings, smuggler.py's mutation families); the bytes are written here, not copied.
 """
+
+import re
 
 HOST = b"Host: 127.0.0.1\r\n"
 
@@ -37,11 +43,12 @@ class Forward:
 
 
 class Case:
-    def __init__(self, name, data, expect, sent=1):
+    def __init__(self, name, data, expect, sent=1, hidden=()):
         self.name = name
         self.data = data
         self.expect = expect
         self.sent = sent
+        self.hidden = set(hidden)
 
     def __repr__(self):
         return "<Case %s>" % self.name
@@ -66,6 +73,21 @@ def te_case(name, value, expect, body=CHUNKED_HELLO):
     return Case(name, post(TE + value + b"\r\n", body), expect)
 
 
+def cl_te_hidden(name, te_line, expect=Reject(400)):
+    """CL.TE with an invalid Transfer-Encoding line: by Content-Length (the only framing a hop
+    may use once it ignores or rejects that line) the smuggled request is body. A hop that
+    "repairs" the line to `chunked` sees it as a request of its own."""
+    body = b"0\r\n\r\n" + SMUGGLED
+    return Case("cl.te hidden by " + name, post(te_line + b"\r\n" + CL + b"%d\r\n" % len(body), body), expect,
+                hidden={"/smuggled"})
+
+
+def request_line_targets(data):
+    """Targets of everything in `data` that looks like a request line at a line start: what a
+    lenient reader (bare LF, extra spaces, HTTP/0.9) could take for a request of its own."""
+    return {m.decode("latin-1") for m in re.findall(rb"(?:^|\n)[!-~]+[ \t]+(/\S*)", data)}
+
+
 CASES = [
     # -- baselines: canonical messages go through whole -------------------------------------
     Case("get without body", get(b"/s"), Forward(("GET", "/s", b""))),
@@ -80,12 +102,43 @@ CASES = [
     Case("cl then te", post(CL + b"6\r\n" + TE + b"chunked\r\n", b"0\r\n\r\nG"), Reject(400)),
     Case("te then cl", post(TE + b"chunked\r\n" + CL + b"4\r\n", b"5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n"),
          Reject(400)),
+    # Transfer-Encoding overrides Content-Length (RFC 9112 6.3) for a hop that accepts both, so
+    # the smuggled request may come out as a second one; the strict reading rejects the first.
     Case("cl.te with smuggled request in the chunked body",
-         post(CL + b"%d\r\n" % (5 + len(SMUGGLED)) + TE + b"chunked\r\n", b"0\r\n\r\n" + SMUGGLED), Reject(400)),
+         post(CL + b"%d\r\n" % (5 + len(SMUGGLED)) + TE + b"chunked\r\n", b"0\r\n\r\n" + SMUGGLED), Reject(400),
+         sent=2),
     Case("te obfuscated by case with cl", post(TE.upper() + b"CHUNKED\r\n" + CL + b"3\r\n", b"0\r\n\r\n"),
          Reject(400)),
     Case("cl with te identity", post(CL + b"5\r\n" + TE + b"identity\r\n", b"hello"), Reject(400)),
     Case("cl with empty te", post(CL + b"5\r\n" + TE + b"\r\n", b"hello"), Reject(400)),
+
+    # -- desync probes: a request hidden in a body must stay there ---------------------------
+    Case("content-length body that looks like a request", post(CL + b"%d\r\n" % len(SMUGGLED), SMUGGLED),
+         Forward(("POST", "/s", SMUGGLED)), hidden={"/smuggled"}),
+    Case("chunk data that looks like a request",
+         post(TE + b"chunked\r\n", b"%x\r\n" % len(SMUGGLED) + SMUGGLED + b"\r\n0\r\n\r\n"),
+         Forward(("POST", "/s", SMUGGLED)), hidden={"/smuggled"}),
+    Case("te.cl: the smuggled request is chunk data by transfer-encoding",
+         post(TE + b"chunked\r\n" + CL + b"4\r\n", b"%x\r\n" % len(SMUGGLED) + SMUGGLED + b"\r\n0\r\n\r\n"),
+         Reject(400), hidden={"/smuggled"}),
+    Case("two content-lengths: the smuggled request is body by the larger",
+         post(CL + b"5\r\n" + CL + b"%d\r\n" % (5 + len(SMUGGLED)), b"hello" + SMUGGLED), Reject(400),
+         hidden={"/smuggled"}),
+    Case("te xchunked with a request as its body", post(TE + b"xchunked\r\n", SMUGGLED), Reject(400),
+         hidden={"/smuggled"}),
+    Case("te identity with a request as its body", post(TE + b"identity\r\n", SMUGGLED), Reject(400),
+         hidden={"/smuggled"}),
+    cl_te_hidden("xchunked", TE + b"xchunked"),
+    cl_te_hidden("chunked then identity", TE + b"chunked, identity"),
+    cl_te_hidden("a space before the colon", b"Transfer-Encoding : chunked"),
+    cl_te_hidden("a vertical tab after chunked", TE + b"chunked\x0b"),
+    cl_te_hidden("a vertical tab before chunked", TE + b"\x0bchunked"),
+    cl_te_hidden("a vertical tab in the name", b"Transfer-Encoding\x0b: chunked"),
+    cl_te_hidden("a nul after chunked", TE + b"chunked\x00"),
+    cl_te_hidden("obs-fold", b"X-Fold: a\r\n Transfer-Encoding: chunked"),
+    cl_te_hidden("a quoted value", TE + b"\"chunked\""),
+    cl_te_hidden("an underscore in the name", b"Transfer_Encoding: chunked",
+                 Forward(("POST", "/s", b"0\r\n\r\n" + SMUGGLED))),
 
     # -- Content-Length: duplicate and malformed ---------------------------------------------
     Case("two equal content-lengths", post(CL + b"5\r\n" + CL + b"5\r\n", b"hello"),
@@ -257,7 +310,8 @@ CASES = [
     Case("a valid request then a bare-lf request", get(b"/s") + b"GET /x HTTP/1.1\nHost: a\n\n",
          Forward(("GET", "/s", b""), then=Reject(400)), sent=2),
     Case("a request after an unsupported transfer-encoding is never read",
-         post(TE + b"chunked, identity\r\n", b"5\r\nhello\r\n0\r\n\r\n" + SMUGGLED), Reject(400), sent=2),
+         post(TE + b"chunked, identity\r\n", b"5\r\nhello\r\n0\r\n\r\n" + SMUGGLED), Reject(400),
+         hidden={"/smuggled"}),
     Case("three pipelined requests with bodies",
          post(CL + b"1\r\n", b"a") + post(TE + b"chunked\r\n", b"1\r\nb\r\n0\r\n\r\n") + post(CL + b"1\r\n", b"c"),
          Forward(("POST", "/s", b"a"), ("POST", "/s", b"b"), ("POST", "/s", b"c")), sent=3),

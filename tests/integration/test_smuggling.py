@@ -97,6 +97,7 @@ def check_case(test, gw, rec, case):
     test.assertLessEqual(len(seen), case.sent, "the upstream saw more requests than the client sent: %r" % seen)
     for r in seen:
         test.assertFalse(r.header_all("Content-Length") and r.header_all("Transfer-Encoding"), r)
+        test.assertNotIn(r.target, case.hidden, "a request hidden in a body reached the upstream")
 
     statuses = [r.status if not isinstance(r, Exception) else repr(r) for r in responses]
     if isinstance(expect, Reject):
