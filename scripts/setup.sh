@@ -15,6 +15,8 @@ packages=(
   libexpat1-dev
   libargon2-dev libcrypt-dev argon2
   curl python3 netcat-openbsd procps
+  # real peers of the proxy tests: httpbin, and a WebSocket client and server
+  python3-httpbin python3-websockets
   # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).
   prometheus
   # Reliability tests (docs/reliability.md): load, slow clients, and the peers of the smuggling grid.

@@ -17,6 +17,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 
 #include <algorithm>
 #include <array>
@@ -259,7 +260,11 @@ std::string serialize_head(const request& req, std::string_view origin, std::opt
     } else {
         out += "Transfer-Encoding: chunked\r\n";
     }
-    if (close) out += "Connection: close\r\n";
+    // A protocol upgrade keeps its `Connection: Upgrade` (the only Connection token passed on).
+    if (!req[http::field::upgrade].empty() && http::token_list{req[http::field::connection]}.exists("upgrade"))
+        out += "Connection: Upgrade\r\n";
+    else if (close)
+        out += "Connection: close\r\n";
     out += "\r\n";
     return out;
 }
