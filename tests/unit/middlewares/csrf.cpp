@@ -34,7 +34,7 @@ csrf::config keyed() {
 
 csrf::config double_submit(middlewares::csrf_token_source source) {
     csrf::config c = keyed();
-    c.double_submit_cookies.emplace();
+    c.double_submit_cookies = csrf::double_submit_cookies_config{};
     c.double_submit_cookies->token_source = source;
     return c;
 }
@@ -121,7 +121,7 @@ TEST_CASE("custom request header: safe methods pass, others need the header with
 
 TEST_CASE("custom request header: a value matching allowedPattern passes without a token", "[middlewares][csrf]") {
     csrf::config c = keyed();
-    c.custom_request_header.emplace();
+    c.custom_request_header = csrf::custom_request_header_config{};
     c.custom_request_header->header_name = "__csrfToken";
     c.custom_request_header->allowed_pattern = "^localhost$";
     static_chain chain{test::text_handler{}, csrf{c}};
@@ -233,7 +233,7 @@ TEST_CASE("synchronizer token: the token lives in the session", "[middlewares][c
     sc.secure_encoder.hmac_secret = encoding::base64_encode(std::string(64, 'h'));
     middlewares::session sessions{sc};
     csrf::config c = keyed();
-    c.synchronizer_token.emplace();
+    c.synchronizer_token = csrf::synchronizer_token_config{};
     csrf mw{c};
 
     static_chain endpoint{mw, sessions};   // the token endpoint behind the session middleware

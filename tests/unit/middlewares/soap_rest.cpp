@@ -102,7 +102,7 @@ TEST_CASE("simple: XML becomes JSON with sorted members, repeated elements as ar
           "\n");
 
     soap_rest::config c;
-    c.simple.emplace();
+    c.simple = soap_rest::simple_config{};
     c.simple->prefer_short = true;
     c.simple->trim_space = true;
     auto short_json = soap_rest{c}.xml_to_json(price_request);
@@ -142,7 +142,7 @@ TEST_CASE("text beside children, escapes and several roots are written as Go wri
 
 TEST_CASE("a namespace separator is used in JSON names and turned back into ':'", "[middlewares][soap_rest]") {
     soap_rest::config c;
-    c.simple.emplace();
+    c.simple = soap_rest::simple_config{};
     c.simple->namespace_sep = "_";
     soap_rest mw{c};
     auto json = mw.xml_to_json(R"(<a:b xmlns:a="u"><a:c>1</a:c></a:b>)");
@@ -153,7 +153,7 @@ TEST_CASE("a namespace separator is used in JSON names and turned back into ':'"
 
 TEST_CASE("rayfish: every element is name, text and children", "[middlewares][soap_rest]") {
     soap_rest::config c;
-    c.rayfish.emplace();
+    c.rayfish = soap_rest::rayfish_config{};
     soap_rest mw{c};
     CHECK(mw.xml_to_json(R"(<a x="1">t<b>u</b><c/></a>)").text ==
           R"({"#children":[{"#children":[],"#name":"@x","#text":"1"},{"#children":[],"#name":"b","#text":"u"},)"
@@ -167,7 +167,7 @@ TEST_CASE("rayfish: every element is name, text and children", "[middlewares][so
 
 TEST_CASE("badgerfish: namespaces under @xmlns and empty elements as {}", "[middlewares][soap_rest]") {
     soap_rest::config c;
-    c.badgerfish.emplace();
+    c.badgerfish = soap_rest::badgerfish_config{};
     soap_rest mw{c};
     const std::string xml = R"(<alice xmlns="http://some-namespace" xmlns:charlie="http://some-other-namespace">)"
                             R"(<bob>david</bob><charlie:edgar>frank</charlie:edgar><empty/></alice>)";
