@@ -4,8 +4,11 @@ and no way out of the root whatever the request target looks like."""
 import hashlib
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
+import time
 import unittest
 
 from gateway import Gateway, entrypoint, request_bytes, stop_cleanly
@@ -114,6 +117,45 @@ class StaticFileTest(unittest.TestCase):
                 f.write(rest.body)
         with open(out, "rb") as f:
             self.assertEqual(sha256(f.read()), sha256(self.big))
+
+    def test_a_large_file_read_slowly_arrives_intact_and_the_connection_goes_on(self):
+        # A small receive buffer and pauses: the server's socket fills up many times while it
+        # sends the file (sendfile waits for room), and the next request on the connection is
+        # answered after it.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", self.gw.port))
+        try:
+            sock.sendall(request_bytes("GET", "/files/big.bin") + request_bytes("GET", "/files/hello.txt"))
+            data = b""
+            reads = 0
+            while b"hello world\n" not in data[-64:]:
+                chunk = sock.recv(16384)
+                self.assertTrue(chunk, "connection closed after %d bytes" % len(data))
+                data += chunk
+                reads += 1
+                if reads % 16 == 0:
+                    time.sleep(0.002)
+        finally:
+            sock.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        self.assertIn(b"Content-Length: %d\r\n" % len(self.big), head + b"\r\n")
+        self.assertEqual(sha256(rest[:len(self.big)]), sha256(self.big))
+        self.assertTrue(rest[len(self.big):].startswith(b"HTTP/1.1 200 OK\r\n"), rest[len(self.big):][:100])
+
+    def test_a_client_that_leaves_in_the_middle_of_a_file_does_not_stop_the_gateway(self):
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", self.gw.port), timeout=10)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # close: RST
+            sock.sendall(request_bytes("GET", "/files/big.bin"))
+            self.assertTrue(sock.recv(65536))
+            sock.close()
+        time.sleep(0.2)   # the gateway writes on into the reset connection meanwhile
+        self.assertTrue(self.gw.running(), self.gw.output())
+        r = self.get("/files/hello.txt")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"hello world\n")
 
     def test_multipart_ranges_framed_by_length(self):
         r = self.get("/files/hello.txt", [("Range", "bytes=0-1,6-7")])

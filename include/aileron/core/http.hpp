@@ -57,6 +57,16 @@ public:
     /// A hint: the next piece is (probably) at hand without waiting for I/O. The server then
     /// sends it together with the response header instead of flushing the header first.
     virtual bool buffered() const noexcept { return false; }
+    /// A region of an open file, which is the whole body.
+    struct file_region {
+        int fd;
+        std::uint64_t offset;
+        std::uint64_t length;
+    };
+    /// The body as a region of an open file, if it is one and nothing was read yet: the server
+    /// may then send it from the page cache with sendfile(2) instead of calling `next()`.
+    /// A source that transforms or counts its bytes must not offer one.
+    virtual std::optional<file_region> file() const noexcept { return std::nullopt; }
     /// Whether `next()` failed because of the sender of the body (a malformed or cut-off
     /// message, a stalled client) rather than the reader. A proxy that could not send a request
     /// upstream tells the client's fault (400, upstream healthy) from the upstream's (502) by it.

@@ -250,6 +250,11 @@ public:
     task<result<asio::const_buffer>> next() override { co_return read_next(); }
     std::optional<std::uint64_t> size() const noexcept override { return total_; }
     bool buffered() const noexcept override { return true; }   // local files: a read is at hand
+    /// One range of the file (the whole of it, or a single Range), not yet read from.
+    std::optional<file_region> file() const noexcept override {
+        if (segs_.size() != 1 || segs_[0].length == 0 || i_ != 0 || done_ != 0) return std::nullopt;
+        return file_region{fd_.get(), segs_[0].offset, segs_[0].length};
+    }
 
 private:
     result<asio::const_buffer> read_next() {

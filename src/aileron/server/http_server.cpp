@@ -28,7 +28,9 @@
 #include <span>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <csignal>
 #include <list>
 #include <thread>
 #include <unistd.h>
@@ -314,6 +316,7 @@ struct http_server::impl {
     task<void> deadline_sweep(worker& w);
     task<void> serve(worker& w, tcp::socket sock);
     task<bool> write_response(connection& c, response& res, bool head_only, bool keep_alive, unsigned version);
+    task<bool> send_file(connection& c, const body_source::file_region& f);
     void finish_fields(response& res, bool keep_alive, unsigned version) const;
     void serialize_head(connection& c, const response& res, bool keep_alive, unsigned version,
                         std::optional<std::uint64_t> length, bool chunked, bool source_frames) const;
@@ -331,6 +334,13 @@ tcp::endpoint http_server::local_endpoint() const { return impl_->endpoint; }
 
 error_code http_server::open() {
     if (!impl_->workers.empty()) return {};
+    // sendfile(2) cannot be told MSG_NOSIGNAL: a client that went away while a file was sent
+    // must not end the process with SIGPIPE. Left alone if the application handles the signal.
+    struct sigaction sa {};
+    if (::sigaction(SIGPIPE, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &sa, nullptr);
+    }
     if (error_code ec = impl_->listen()) {
         // Name the address: with several servers, "Address already in use" alone names none.
         impl_->log().error("cannot listen on " + opt_.addr, {{"server", opt_.name}, {"error", ec.message()}});
@@ -759,6 +769,10 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
         // HTTP/1.0 clients know no chunked framing: the end of the body is the end of the connection.
         const bool close_delimited = chunked && version == 10;
         serialize_head(c, res, keep_alive && !close_delimited, version, size, chunked && !close_delimited, true);
+        if (!head_only && body_allowed && size) {
+            // A file: from the page cache to the socket, without a copy through our memory.
+            if (auto f = src->file(); f && f->length == *size) co_return co_await send_file(c, *f);
+        }
         bool head_pending = true;
         if (head_only || !body_allowed || !src->buffered()) {
             // Nothing to wait for, or the first piece may be long in coming (server-sent
@@ -826,6 +840,41 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
     auto [ec, n] = co_await asio::async_write(c.sock, std::span{buffers.data(), count}, use_nothrow);
     c.disarm();
     co_return !ec;
+}
+
+/// The serialized header (`c.out`), then the file region with sendfile(2). The header is sent
+/// with MSG_MORE, so that it leaves in one packet with the start of the file. The write
+/// timeout applies to each wait for the socket to take more.
+task<bool> http_server::impl::send_file(connection& c, const body_source::file_region& f) {
+    const auto timeout = srv.opt_.write_timeout;
+    if (!c.sock.native_non_blocking()) {
+        error_code ec;
+        c.sock.native_non_blocking(true, ec);
+        if (ec) co_return false;
+    }
+    const int sock = c.sock.native_handle();
+    std::size_t head_sent = 0;
+    auto offset = static_cast<off_t>(f.offset);
+    std::uint64_t left = f.length;
+    while (head_sent < c.out.size() || left > 0) {
+        ssize_t n;
+        if (head_sent < c.out.size()) {
+            n = ::send(sock, c.out.data() + head_sent, c.out.size() - head_sent, MSG_NOSIGNAL | (left ? MSG_MORE : 0));
+            if (n > 0) head_sent += static_cast<std::size_t>(n);
+        } else {
+            n = ::sendfile(sock, f.fd, &offset, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30)));
+            if (n == 0) co_return false;   // the file shrank: the promised length cannot be kept
+            if (n > 0) left -= static_cast<std::uint64_t>(n);
+        }
+        if (n >= 0) continue;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+        c.arm(timeout);
+        auto [ec] = co_await c.sock.async_wait(tcp::socket::wait_write, use_nothrow);
+        c.disarm();
+        if (ec) co_return false;
+    }
+    co_return true;
 }
 
 task<void> http_server::impl::write_plain_error(connection& c, http::status status) {
