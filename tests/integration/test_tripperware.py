@@ -5,19 +5,23 @@ and the example's own config file unmodified."""
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import time
 import unittest
 
-from gateway import Gateway, entrypoint, run_cli, stop_cleanly
+from gateway import Gateway, entrypoint, free_port, http_request, run_cli, stop_cleanly
 from upstream import Upstream
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE_DIR = os.path.join(HERE, "..", "..", "examples", "config_gateway")
 
 
-def example_binary():
-    path = os.environ.get("AILERON_EXAMPLE_CONFIG_GATEWAY", "")
+def example_binary(var="AILERON_EXAMPLE_CONFIG_GATEWAY"):
+    path = os.environ.get(var, "")
     if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("set AILERON_EXAMPLE_CONFIG_GATEWAY to the example_config_gateway binary (got %r)" % path)
+        raise RuntimeError("set %s to the example's binary (got %r)" % (var, path))
     return path
 
 
@@ -161,6 +165,41 @@ spec:
         done = run_cli(["--check", "-f", "bad.yaml"], files={"bad.yaml": config})
         self.assertNotEqual(done.returncode, 0)
         self.assertRegex(done.stderr, r"bad\.yaml:11:7: core/v1/HTTPClient/default/default: spec\.tripperwares\[0\]: .*is a handler, not a tripperware")
+
+
+class StaticProxyExampleTest(unittest.TestCase):
+    """examples/static_proxy: a proxy whose middleware and tripperware are compile-time chains."""
+
+    def test_the_compile_time_chains_run_on_both_sides_of_the_proxy(self):
+        up = Upstream("up").start()
+        port = free_port()
+        proc = subprocess.Popen([example_binary("AILERON_EXAMPLE_STATIC_PROXY"), up.url, "127.0.0.1:%d" % port],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    self.assertIsNone(proc.poll(), "the example exited")
+                    self.assertLess(time.monotonic(), deadline, "the example did not listen")
+                    time.sleep(0.05)
+            res = http_request(port, "GET", "/api/headers/x")
+            self.assertEqual(res.status, 200, res.body)
+            record = json.loads(res.body)
+            seen = {k.lower(): v for k, v in record["headers"]}
+            self.assertEqual(record["path"], "/headers/x")
+            self.assertEqual(seen["x-gateway"], "static_proxy")       # the tripperware, on the way up
+            self.assertEqual(seen["x-request-seq"], "1")              # the middleware, before the proxy
+            self.assertEqual(res.headers["X-Signed-By"], "static_proxy")   # the tripperware, on the way back
+            # The retry tripperware: a 503 is sent again once.
+            res = http_request(port, "GET", "/api/flaky?id=static&fail=1")
+            self.assertEqual((res.status, res.body), (200, b"ok after 2"))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0)
+            up.stop()
 
 
 if __name__ == "__main__":
