@@ -10,6 +10,10 @@
 #include <aileron/handlers/template.hpp>
 #include <aileron/log/slogger.hpp>
 #include <aileron/meters/prometheus_meter.hpp>
+#include <aileron/middlewares/authn/basic.hpp>
+#include <aileron/middlewares/authn/digest.hpp>
+#include <aileron/middlewares/authn/idkey.hpp>
+#include <aileron/middlewares/authn/key.hpp>
 #include <aileron/middlewares/body_limit.hpp>
 #include <aileron/middlewares/compression.hpp>
 #include <aileron/middlewares/cors.hpp>
@@ -49,6 +53,10 @@ void register_builtins(registry& reg) {
     reg.add<middlewares::tracking>();
     reg.add<middlewares::compression>();
     reg.add<middlewares::skipper>();
+    reg.add<middlewares::basic_authn>();
+    reg.add<middlewares::digest_authn>();
+    reg.add<middlewares::key_authn>();
+    reg.add<middlewares::idkey_authn>();
     reg.add<middlewares::csrf>();
     reg.add<middlewares::session>();
     reg.add<middlewares::header_cert>();

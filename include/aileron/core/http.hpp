@@ -102,6 +102,20 @@ private:
 };
 
 /**
+ * What an authentication middleware established about the client: AILERON's claims, which
+ * it keeps in the request under the middleware's `claimsKey` for later middleware (an
+ * authorization step) to read. The views point into the middleware's own tables, which live as
+ * long as the middleware.
+ */
+struct authn_claims {
+    std::string_view key;        ///< the middleware's claimsKey ("AuthnClaims" by default)
+    std::string_view method;     ///< "Basic", "Digest" or "APIKey"
+    std::int64_t auth_time = 0;  ///< when, in Unix seconds
+    std::string_view name;       ///< the user name (Basic, Digest) or key ID (IDKey); empty for Key
+    std::string_view attrs;      ///< the user's attributes as a compact JSON object, or empty
+};
+
+/**
  * Takes over a connection after a `101 Switching Protocols` response (WebSocket and other
  * upgrades). A handler that upgrades returns one with its 101; once the server has written the
  * 101 it hands over the client's socket and runs it until the tunnel ends, with no timeout.
@@ -142,6 +156,15 @@ public:
         for (auto& [k, v] : params)
             if (k == name) return v;
         return {};
+    }
+
+    /// Claims of the authentication middleware the request passed, in the order they ran.
+    std::vector<authn_claims> claims;
+    /// The claims stored under `key`, or null.
+    const authn_claims* find_claims(std::string_view key) const noexcept {
+        for (auto& c : claims)
+            if (c.key == key) return &c;
+        return nullptr;
     }
 };
 

@@ -642,6 +642,7 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
         ctx.start = std::chrono::steady_clock::now();
         ctx.pattern = {};
         ctx.params.clear();
+        ctx.claims.clear();
         request req{std::move(parser.get().base()), &body, &ctx};
 
         response res;
