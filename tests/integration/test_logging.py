@@ -1,7 +1,10 @@
 """The application logger: the built-in default (environment-configured) and core/v1 SLogger as
 the Entrypoint's defaultLogger (spec §1.2 SLogger)."""
 
+import gzip
 import json
+import os
+import re
 import socket
 import time
 import unittest
@@ -103,11 +106,188 @@ class SLoggerTest(unittest.TestCase):
         self.assertEqual(gw.stdout.strip(), "")
         self.assertIn("server started. listening on 127.0.0.1:%d" % gw.port, gw.stderr)
 
-    def test_file_output_is_refused_at_load_with_the_field_path(self):
-        gw = Gateway(config("  logOutput: {outputTarget: File}\n"), wait_for=[])
+    def test_custom_time_layouts_and_zone_shape_time_and_datetime(self):
+        gw = Gateway(config('  outputTimeFormat: "2006-01-02T15:04:05Z07:00"\n  dateFormat: "Jan 2 2006"\n'
+                            '  timeFormat: "15h04m05.000000"\n  logOutput: {timeZone: UTC}\n'))
+        gw.start()
+        gw.stop()
+        started = [json.loads(l) for l in gw.stdout.splitlines() if "server started" in l]
+        self.assertEqual(len(started), 1, gw.stdout)
+        r = started[0]
+        self.assertRegex(r["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertRegex(r["datetime"]["date"], r"^[A-Z][a-z]{2} \d{1,2} \d{4}$")
+        self.assertRegex(r["datetime"]["time"], r"^\d\dh\d\dm\d\d\.\d{6}$")
+        self.assertEqual(r["datetime"]["zone"], "UTC")
+
+    def test_the_zone_of_the_default_logger_is_local(self):
+        gw = Gateway(config(""))
+        gw.start()
+        gw.stop()
+        records = [json.loads(l) for l in gw.stdout.splitlines() if l.startswith("{")]
+        self.assertTrue(records)
+        self.assertEqual({r["datetime"]["zone"] for r in records}, {"Local"})
+
+    def test_field_replacers_mask_strings_and_remove_fields_and_objects(self):
+        gw = Gateway(config("  fieldReplacers:\n"
+                            "    - field: msg\n"
+                            "      replacer: {regexp: {pattern: \"127\\\\.0\\\\.0\\\\.1:[0-9]+\", replace: \"<addr>\"}}\n"
+                            "    - field: server\n"
+                            "    - field: location.func\n"
+                            "    - field: datetime\n"), wait_for=[])
+        gw.start()
+        self.assertTrue(wait_serving(gw.port))
+        gw.stop()
+        records = [json.loads(l) for l in gw.stdout.splitlines() if l.startswith("{")]
+        self.assertIn("server started. listening on <addr>", [r["msg"] for r in records], gw.stdout)
+        for r in records:
+            self.assertNotIn("server", r)
+            self.assertNotIn("datetime", r)
+            self.assertEqual(set(r["location"]), {"file", "line"})
+
+    def test_a_field_replacer_with_a_bad_pattern_is_refused_at_load(self):
+        gw = Gateway(config("  fieldReplacers:\n    - field: msg\n      replacer: {regexp: {pattern: \"(\"}}\n"),
+                     wait_for=[])
         gw.start()
         self.assertEqual(gw.wait(), 1)
-        self.assertIn("spec.logOutput.outputTarget", gw.stderr)
+        self.assertIn("spec.fieldReplacers[0].replacer", gw.stderr)
+        self.assertIn("invalid pattern", gw.stderr)
+
+
+class FileOutputTest(unittest.TestCase):
+    """logOutput.outputTarget: File, with AILERON's rotation settings (the files live in the
+    gateway's temp dir, its working directory)."""
+
+    def read_records(self, path):
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def test_records_go_to_the_file_in_log_dir_and_not_to_stdout(self):
+        gw = Gateway(config("  logOutput:\n    outputTarget: File\n    logDir: logs\n    logFileName: gw.log\n"),
+                     wait_for=[])
+        gw.start()
+        try:
+            self.assertTrue(wait_serving(gw.port))
+            self.assertEqual(gw.stop(), 0)
+            self.assertEqual(gw.stdout.strip(), "")
+            records = self.read_records(os.path.join(gw.dir, "logs", "gw.log"))
+            started = [r for r in records if r["msg"] == "server started. listening on 127.0.0.1:%d" % gw.port]
+            self.assertEqual(len(started), 1, records)
+            self.assertEqual(started[0]["level"], "INFO")
+            self.assertEqual(set(started[0]["datetime"]), {"date", "time", "zone"})
+            self.assertIn("server stopped 127.0.0.1:%d" % gw.port, [r["msg"] for r in records])
+        finally:
+            gw.kill()
+
+    def test_output_redirect_target_copies_file_records_to_stdout(self):
+        gw = Gateway(config("  logOutput: {outputTarget: File, logDir: logs, outputRedirectTarget: Stdout}\n"))
+        gw.start()
+        try:
+            self.assertEqual(gw.stop(), 0)
+            records = self.read_records(os.path.join(gw.dir, "logs", "application.log"))
+            on_stdout = [json.loads(l) for l in gw.stdout.splitlines() if l.startswith("{")]
+            self.assertEqual(records, on_stdout)
+            self.assertTrue(records)
+        finally:
+            gw.kill()
+
+    def test_cron_rotation_archives_compressed_to_backup_dir_keeping_max_backup(self):
+        # Rotate every second; keep two gzip archives in old/.
+        gw = Gateway(config("  level: Debug\n"
+                            "  logOutput:\n    outputTarget: File\n    logDir: logs\n    backupDir: old\n"
+                            "    archivedFilePattern: app.%i.log\n    cron: \"* * * * * *\"\n"
+                            "    compressLevel: 9\n    maxBackup: 2\n"), wait_for=[])
+        gw.start()
+        try:
+            self.assertTrue(wait_serving(gw.port))
+            old = os.path.join(gw.dir, "old")
+            deadline = time.monotonic() + 8
+            names = []
+            while time.monotonic() < deadline:
+                names = sorted(os.listdir(old)) if os.path.isdir(old) else []
+                if len(names) == 2 and all(n.endswith(".log.gz") for n in names):
+                    indexes = sorted(int(n.split(".")[1]) for n in names)
+                    if indexes[0] >= 2:   # at least three rotations happened, the oldest went
+                        break
+                time.sleep(0.2)
+            self.assertEqual(len(names), 2, names)
+            self.assertTrue(all(re.fullmatch(r"app\.\d+\.log\.gz", n) for n in names), names)
+            self.assertEqual(gw.stop(), 0)
+            # Every record is in the live file or an archive, each a JSON line.
+            lines = []
+            for n in sorted(os.listdir(old)):
+                with gzip.open(os.path.join(old, n), "rt", encoding="utf-8") as f:
+                    lines += [json.loads(l) for l in f if l.strip()]
+            lines += self.read_records(os.path.join(gw.dir, "logs", "application.log"))
+            self.assertIn("server stopped 127.0.0.1:%d" % gw.port, [r["msg"] for r in lines])
+        finally:
+            gw.kill()
+
+    def test_a_bad_cron_expression_is_refused_at_load_with_the_field_path(self):
+        gw = Gateway(config("  logOutput: {outputTarget: File, cron: \"0 25 * * *\"}\n"), wait_for=[])
+        gw.start()
+        self.assertEqual(gw.wait(), 1)
+        self.assertIn("spec.logOutput.cron", gw.stderr)
+        self.assertIn("invalid hour", gw.stderr)
+
+    def test_a_log_dir_that_cannot_be_created_is_reported_at_startup(self):
+        gw = Gateway(config("  logOutput: {outputTarget: File, logDir: /proc/aileron-no-such-dir}\n"), wait_for=[])
+        gw.start()
+        self.assertEqual(gw.wait(), 1)
+        self.assertIn("spec.logOutput", gw.stderr)
+        self.assertIn("cannot create directory /proc/aileron-no-such-dir", gw.stderr)
+
+
+NAMED = """\
+apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+  loggers: [{apiVersion: core/v1, kind: SLogger, name: files}]
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata:
+  logger: core/v1/SLogger/default/files
+spec:
+  addr: "127.0.0.1:@PORT@"
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: app/v1, kind: HealthCheckHandler}
+---
+apiVersion: app/v1
+kind: HealthCheckHandler
+---
+apiVersion: core/v1
+kind: SLogger
+metadata:
+  name: files
+spec:
+  logOutput: {outputTarget: File, logDir: named}
+"""
+
+
+class NamedLoggerTest(unittest.TestCase):
+    def test_metadata_logger_sends_a_resources_records_to_the_named_logger(self):
+        gw = Gateway(NAMED, wait_for=[])
+        gw.start()
+        try:
+            self.assertTrue(wait_serving(gw.port))
+            self.assertEqual(gw.stop(), 0)
+            with open(os.path.join(gw.dir, "named", "application.log"), encoding="utf-8") as f:
+                msgs = [json.loads(l)["msg"] for l in f if l.strip()]
+            self.assertIn("server started. listening on 127.0.0.1:%d" % gw.port, msgs)
+            # The process's default logger (stdout) did not get the server's records.
+            self.assertNotIn("server started", gw.stdout)
+        finally:
+            gw.kill()
+
+    def test_metadata_logger_naming_a_logger_the_entrypoint_does_not_register_is_refused(self):
+        gw = Gateway(NAMED.replace("  loggers: [{apiVersion: core/v1, kind: SLogger, name: files}]\n", ""),
+                     wait_for=[])
+        gw.start()
+        self.assertEqual(gw.wait(), 1)
+        self.assertIn("metadata.logger: core/v1/SLogger/default/files is not a logger the Entrypoint registers",
+                      gw.stderr)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 #pragma once
 /// @file
-/// `core/v1 SLogger`: the application logger as a config resource.
+/// `core/v1 SLogger`: the application logger as a config resource: level, JSON or text, time
+/// layouts and zone, field replacers (masking), and output to stdout, stderr or a rotating file,
+/// always through a background writer (log_writer.hpp).
 
 #include <aileron/config/decode.hpp>
+#include <aileron/config/replacer.hpp>
 #include <aileron/log/logger.hpp>
 
 namespace aileron {
@@ -37,6 +40,8 @@ struct aileron::config::enum_traits<aileron::slog_target> {
 };
 
 namespace aileron {
+
+class build_context;
 
 class slogger final : public logger {
 public:
@@ -78,6 +83,17 @@ public:
         }
     };
 
+    /// AILERON's `FieldReplacerSpec`.
+    struct field_replacer_config {
+        std::string field;   ///< "a.b.c"
+        std::optional<aileron::config::replacer_spec> replacer;   ///< absent: remove the field
+        static constexpr auto fields() {
+            using c = field_replacer_config;
+            return std::tuple{aileron::config::field("field", "Field", &c::field),
+                              aileron::config::field("replacer", "Replacer", &c::replacer)};
+        }
+    };
+
     struct config {
         slog_level level = slog_level::info;
         log_output output;
@@ -87,7 +103,7 @@ public:
         std::string time_format = "15:04:05.000";
         bool no_location = false;
         bool no_datetime = false;
-        std::vector<aileron::config::node> field_replacers;
+        std::vector<field_replacer_config> field_replacers;
         static constexpr auto fields() {
             using c = config;
             return std::tuple{aileron::config::field("level", "Level", &c::level),
@@ -103,6 +119,10 @@ public:
         void normalize(aileron::config::decoder& d);
     };
 
+    /// Opens the log file for `File` output; a failure (directory or file not writable) is
+    /// reported through `ctx`, and the logger then writes to stderr.
+    slogger(const config& cfg, build_context& ctx);
+    /// Without a context a file that cannot be opened throws std::runtime_error.
     explicit slogger(const config& cfg);
 };
 

@@ -76,6 +76,9 @@ public:
     std::shared_ptr<const error_handler> default_errors;
     std::map<std::string, std::shared_ptr<const logger>, std::less<>> named_loggers;
     std::map<std::string, std::shared_ptr<const error_handler>, std::less<>> named_errors;
+    /// Set once the Entrypoint has registered its loggers: from then on a resource whose
+    /// `metadata.logger` names none of them is refused.
+    bool loggers_registered = false;
 
 private:
     const registry& reg_;

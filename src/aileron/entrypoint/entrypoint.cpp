@@ -24,6 +24,7 @@ entrypoint::entrypoint(const config& cfg, build_context& ctx) {
         }
     for (auto& ref : cfg.loggers)
         if (auto* o = ctx.resolve(ref, role::logger)) g.named_loggers[ref.id()] = o->log;
+    g.loggers_registered = true;
     if (!cfg.default_error_handler.empty())
         if (auto* o = ctx.resolve(cfg.default_error_handler, role::error_handler)) {
             g.default_errors = o->errors;

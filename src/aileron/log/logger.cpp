@@ -4,10 +4,9 @@
 
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
 #include <vector>
 #include <unistd.h>
@@ -16,6 +15,66 @@ namespace aileron {
 
 void append_json_string(std::string& out, std::string_view s) {
     detail::append_quoted(out, s, detail::go_json_quote);
+}
+
+void append_log_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0;   // start of the bytes not yet copied
+    auto flush_run = [&](std::size_t i) {
+        out.append(s.data() + run, i - run);
+    };
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c < 0x80) {
+            flush_run(i);
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            }
+            run = ++i;
+            continue;
+        }
+        // Multi-byte: copy valid sequences, replace invalid bytes with U+FFFD.
+        std::size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool valid = n != 0 && i + n <= s.size();
+        for (std::size_t k = 1; valid && k < n; ++k)
+            valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+        if (valid) {
+            // Overlong forms and surrogates are invalid too (as Go's utf8.DecodeRuneInString).
+            std::uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+            for (std::size_t k = 1; k < n; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+            valid = !((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+                      (cp >= 0xd800 && cp <= 0xdfff));
+            if (valid && (cp == 0x2028 || cp == 0x2029)) {
+                flush_run(i);
+                out += cp == 0x2028 ? "\\u2028" : "\\u2029";
+                i += n;
+                run = i;
+                continue;
+            }
+        }
+        if (!valid) {
+            flush_run(i);
+            out += "\\ufffd";
+            run = ++i;
+            continue;
+        }
+        i += n;
+    }
+    flush_run(s.size());
+    out += '"';
 }
 
 namespace {
@@ -42,9 +101,153 @@ std::mutex default_mutex;
 std::shared_ptr<const logger> default_logger;   // guarded by default_mutex (set rarely)
 std::atomic<const logger*> default_raw{nullptr};
 
+void append_int(std::string& out, std::int64_t v) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+/// The civil time of the current second, computed once per second per thread and zone.
+const civil_time& civil_now(const time_zone& zone, std::int64_t secs) {
+    thread_local std::int64_t cached_secs = -1;
+    thread_local const void* cached_zone = nullptr;
+    thread_local civil_time cached{};
+    if (secs != cached_secs || cached_zone != &zone) {
+        cached = zone.at(secs);
+        cached_secs = secs;
+        cached_zone = &zone;
+    }
+    return cached;
+}
+
+struct record_buffers {
+    std::vector<std::unique_ptr<log_record>> records;
+    std::size_t depth = 0;
+};
+thread_local record_buffers record_stack;
+
+std::unique_ptr<log_sink> sink_for(logger::output target) {
+    switch (target) {
+    case logger::output::stdout_: return std::make_unique<fd_sink>(STDOUT_FILENO);
+    case logger::output::stderr_: return std::make_unique<fd_sink>(STDERR_FILENO);
+    default: return nullptr;   // discard (file needs its own sink)
+    }
+}
+
 }  // namespace
 
-logger::logger(options opt) : opt_(opt) {}
+//----------------------------------------------------------------------------------------------
+// log_record
+
+const field_replacer* log_record::match(std::string_view key) const {
+    for (const auto& fr : log_->opt_.field_replacers) {
+        if (fr.path.size() != path_.size() + 1 || fr.path.back() != key) continue;
+        bool same = true;
+        for (std::size_t i = 0; same && i < path_.size(); ++i) same = fr.path[i] == path_[i];
+        if (same) return &fr;
+    }
+    return nullptr;
+}
+
+void log_record::append_text_key(std::string_view key) {
+    line_ += ' ';
+    for (auto p : path_) {
+        line_ += p;
+        line_ += '.';
+    }
+    line_ += key;
+    line_ += '=';
+}
+
+void log_record::begin_value(std::string_view key) {
+    if (log_->opt_.unstructured) {
+        append_text_key(key);
+        return;
+    }
+    if (!first_.back()) line_ += ',';
+    first_.back() = false;
+    append_log_json_string(line_, key);
+    line_ += ':';
+}
+
+void log_record::add(std::string_view key, std::string_view value) {
+    if (skip_depth_) return;
+    if (!log_->opt_.field_replacers.empty()) {
+        if (const field_replacer* fr = match(key)) {
+            if (!fr->replace) return;
+            scratch_ = (*fr->replace)(value);
+            begin_value(key);
+            if (log_->opt_.unstructured) line_ += scratch_;
+            else append_log_json_string(line_, scratch_);
+            return;
+        }
+    }
+    begin_value(key);
+    if (log_->opt_.unstructured) line_ += value;
+    else append_log_json_string(line_, value);
+}
+
+void log_record::add(std::string_view key, std::int64_t value) {
+    if (skip_depth_) return;
+    if (!log_->opt_.field_replacers.empty())
+        if (const field_replacer* fr = match(key); fr && !fr->replace) return;   // numbers are only removed
+    begin_value(key);
+    append_int(line_, value);
+}
+
+void log_record::add_raw(std::string_view key, std::string_view json) {
+    if (skip_depth_) return;
+    if (!log_->opt_.field_replacers.empty())
+        if (const field_replacer* fr = match(key); fr && !fr->replace) return;
+    begin_value(key);
+    line_ += json.empty() ? std::string_view{"null"} : json;
+}
+
+void log_record::open(std::string_view key) {
+    if (skip_depth_) {
+        ++skip_depth_;
+        return;
+    }
+    if (!log_->opt_.field_replacers.empty())
+        if (const field_replacer* fr = match(key); fr && !fr->replace) {
+            skip_depth_ = 1;
+            return;
+        }
+    if (!log_->opt_.unstructured) {
+        begin_value(key);
+        line_ += '{';
+        first_.push_back(true);
+    }
+    path_.push_back(key);
+}
+
+void log_record::close() {
+    if (skip_depth_) {
+        --skip_depth_;
+        return;
+    }
+    if (path_.empty()) return;
+    path_.pop_back();
+    if (!log_->opt_.unstructured) {
+        line_ += '}';
+        first_.pop_back();
+    }
+}
+
+//----------------------------------------------------------------------------------------------
+// logger
+
+logger::logger(options opt) : logger(opt, sink_for(opt.target)) {}
+
+logger::logger(options opt, std::unique_ptr<log_sink> sink)
+    : opt_(std::move(opt)), output_layout_(opt_.output_time_format), date_layout_(opt_.date_format),
+      time_layout_(opt_.time_format) {
+    if (sink && opt_.target != output::discard) {
+        writer_ = std::make_unique<log_writer>(std::move(sink), log_writer::options{opt_.queue_bytes});
+        writer_->set_drop_formatter(&logger::format_dropped, this);
+    }
+}
+
+logger::~logger() = default;   // the writer drains and stops
 
 logger::options logger::options_from_env() {
     options o;
@@ -62,80 +265,108 @@ logger::options logger::options_from_env() {
     return o;
 }
 
-void logger::write(log_level l, std::string_view msg, std::initializer_list<log_attr> attrs,
-                   std::source_location where) const {
-    if (!enabled(l)) return;
-    using namespace std::chrono;
-    auto now = system_clock::now();
-    std::time_t t = system_clock::to_time_t(now);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char stamp[32], date[16], clock[24], zone[16];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-    std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
-    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::snprintf(clock, sizeof clock, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    std::strftime(zone, sizeof zone, "%Z", &tm);
+log_record& logger::begin(log_level l, std::string_view msg, const std::source_location& where) const {
+    // One record buffer per thread and nesting depth (a value that logs while it is formatted
+    // gets its own), reused from record to record: no allocation once warm.
+    auto& st = record_stack;
+    if (st.depth == st.records.size()) st.records.push_back(std::make_unique<log_record>());
+    log_record& r = *st.records[st.depth++];
+    r.log_ = this;
+    r.line_.clear();
+    r.path_.clear();
+    r.first_.assign(1, true);
+    r.skip_depth_ = 0;
 
-    std::string line;
-    line.reserve(256);
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const auto ns = duration_cast<nanoseconds>(now.time_since_epoch()).count();
+    const std::int64_t secs = ns / 1'000'000'000;
+    const auto nanos = static_cast<std::uint32_t>(ns % 1'000'000'000);
+    const civil_time& c = civil_now(opt_.zone, secs);
+
     std::string_view file = where.file_name();
     if (auto p = file.rfind("/src/"); p != std::string_view::npos) file.remove_prefix(p + 5);
     else if (auto q = file.rfind("/include/"); q != std::string_view::npos) file.remove_prefix(q + 9);
+
     if (opt_.unstructured) {
-        line += stamp;
-        line += ' ';
-        line += level_name(l);
-        line += ' ';
-        line += msg;
-        for (auto& a : attrs) {
-            line += ' ';
-            line += a.key;
-            line += '=';
-            line += a.value;
-        }
-    } else {
-        line += R"({"time":")";
-        line += stamp;
-        line += R"(","level":")";
-        line += level_name(l);
-        line += R"(","msg":)";
-        append_json_string(line, msg);
-        if (!opt_.no_datetime) {
-            line += R"(,"datetime":{"date":")";
-            line += date;
-            line += R"(","time":")";
-            line += clock;
-            line += R"(","zone":")";
-            line += zone;
-            line += R"("})";
-        }
-        if (!opt_.no_location) {
-            line += R"(,"location":{"file":)";
-            append_json_string(line, file);
-            line += R"(,"func":)";
-            append_json_string(line, where.function_name());
-            line += R"(,"line":)";
-            line += std::to_string(where.line());
-            line += '}';
-        }
-        for (auto& a : attrs) {
-            line += ',';
-            append_json_string(line, a.key);
-            line += ':';
-            if (a.json) line += a.value.empty() ? std::string_view{"null"} : a.value;
-            else append_json_string(line, a.value);
-        }
-        line += '}';
+        output_layout_.append(r.line_, c, nanos);
+        r.line_ += ' ';
+        r.line_ += level_name(l);
+        r.line_ += ' ';
+        r.line_ += msg;
+        return r;
     }
-    line += '\n';
-    int fd = opt_.target == output::stderr_ ? STDERR_FILENO : STDOUT_FILENO;
-    // One write(2) per record keeps lines whole across threads.
-    for (std::string_view rest = line; !rest.empty();) {
-        ssize_t n = ::write(fd, rest.data(), rest.size());
-        if (n <= 0) break;
-        rest.remove_prefix(static_cast<std::size_t>(n));
+    r.line_ += R"({"time":)";
+    r.stamp_.clear();
+    output_layout_.append(r.stamp_, c, nanos);
+    append_log_json_string(r.line_, r.stamp_);
+    r.first_.back() = false;
+    r.add("level", level_name(l));
+    r.add("msg", msg);
+    if (!opt_.no_datetime) {
+        r.open("datetime");
+        std::string& s = r.stamp_;
+        s.clear();
+        date_layout_.append(s, c, nanos);
+        const std::size_t date_end = s.size();
+        time_layout_.append(s, c, nanos);
+        r.add("date", std::string_view{s}.substr(0, date_end));
+        r.add("time", std::string_view{s}.substr(date_end));
+        r.add("zone", opt_.zone.name());
+        r.close();
     }
+    if (!opt_.no_location) {
+        r.open("location");
+        r.add("file", file);
+        r.add("func", where.function_name());
+        r.add("line", static_cast<std::int64_t>(where.line()));
+        r.close();
+    }
+    return r;
+}
+
+void logger::end(log_record& r) const {
+    if (!opt_.unstructured) r.line_ += '}';
+    r.line_ += '\n';
+    writer_->push(r.line_);
+    --record_stack.depth;
+}
+
+void logger::write(log_level l, std::string_view msg, std::initializer_list<log_attr> attrs,
+                   std::source_location where) const {
+    log(
+        l, msg,
+        [&](log_record& r) {
+            for (const auto& a : attrs) {
+                if (a.json) r.add_raw(a.key, a.value);
+                else r.add(a.key, a.value);
+            }
+        },
+        where);
+}
+
+void logger::write_raw(std::string_view line) const {
+    if (writer_) writer_->push(line);
+}
+
+void logger::flush() const {
+    if (writer_) writer_->flush();
+}
+
+std::string logger::format_dropped(std::uint64_t n, const void* self) {
+    const auto* l = static_cast<const logger*>(self);
+    // Formatted on the writer thread; queued behind nothing, written at once by the caller.
+    std::string line;
+    if (l->opt_.unstructured) {
+        line = "log records dropped: the writer's queue was full count=" + std::to_string(n) + "\n";
+        return line;
+    }
+    line = R"({"time":)";
+    append_log_json_string(line, l->output_layout_.format(std::chrono::system_clock::now(), l->opt_.zone));
+    line += R"(,"level":"WARN","msg":"log records dropped: the writer's queue was full","count":)";
+    append_int(line, static_cast<std::int64_t>(n));
+    line += "}\n";
+    return line;
 }
 
 const logger& logger::get_default() noexcept {

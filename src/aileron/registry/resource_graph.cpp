@@ -126,6 +126,9 @@ const resource_object* resource_graph::build(const std::string& id, role r, cons
     }
     e.building = true;
     std::size_t before = diag_.problems().size();
+    if (loggers_registered && !e.meta.logger.empty() && !named_loggers.contains(e.meta.logger))
+        diag_.add(config::problem{e.where, e.id, "metadata.logger",
+                                  e.meta.logger + " is not a logger the Entrypoint registers (its defaultLogger or loggers)"});
     build_context ctx{*this, e.id};
     resource_object obj;
     try {
