@@ -67,9 +67,9 @@ def middleware_doc(kind, name, spec):
         kind, name, "".join("  " + line + "\n" for line in spec.strip("\n").split("\n")))
 
 
-def gateway_config(middleware):
+def gateway_config(middleware, extra_docs=()):
     """One HTTPServer; each (host, kind, name, spec) gets a virtual host with that middleware in
-    front of an EchoHandler."""
+    front of an EchoHandler. `extra_docs` are added as they are."""
     vhosts = "".join(
         "    - hosts: [%s]\n      middleware:\n        - {apiVersion: app/v1, kind: %s, name: %s}\n"
         "      handlers:\n        - handler: {apiVersion: app/v1, kind: EchoHandler}\n" % (host, kind, name)
@@ -78,17 +78,18 @@ def gateway_config(middleware):
               "  addr: \"127.0.0.1:@PORT@\"\n  virtualHosts:\n" + vhosts)
     docs = [entrypoint("authn"), server, "apiVersion: app/v1\nkind: EchoHandler\nspec:\n  patterns: [\"/\"]\n"]
     docs += [middleware_doc(kind, name, spec) for _, kind, name, spec in middleware]
-    return "---\n".join(docs)
+    return "---\n".join(docs + list(extra_docs))
 
 
 class AuthnTestCase(unittest.TestCase):
     MIDDLEWARE = []     # (host, kind, name, spec)
+    EXTRA_DOCS = ()     # other resources (error handlers)
     FILES = {}          # extra files next to the config
     ENV = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway(gateway_config(cls.MIDDLEWARE), extra_files=cls.FILES, env=cls.ENV).start()
+        cls.gw = Gateway(gateway_config(cls.MIDDLEWARE, cls.EXTRA_DOCS), extra_files=cls.FILES, env=cls.ENV).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -129,7 +130,24 @@ class BasicAuthnTest(AuthnTestCase):
         ("strict.example", "BasicAuthnMiddleware", "strict",
          'realm: example\npreferError: true\nkeepCredentials: true\nfileProvider:\n  paths: [plain.list]'),
         ("env.example", "BasicAuthnMiddleware", "env", 'realm: from-env'),
+        ("pages.example", "BasicAuthnMiddleware", "pages",
+         'realm: example\npreferError: true\nerrorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: pages}\n'
+         'fileProvider:\n  paths: [plain.list]'),
     ]
+    EXTRA_DOCS = ["""\
+apiVersion: core/v1
+kind: ErrorHandler
+metadata:
+  name: pages
+spec:
+  errorMessages:
+    - codes: ["E3050"]
+      headerTemplate: {X-Error: "{{status}} {{code}} {{kind}}"}
+      mimeContents:
+        - mimeType: text/html
+          templateType: GoText
+          template: "<h1>{{.status}} {{.statusText}}</h1>"
+"""]
     ENV = {"GATEWAY_BASIC_USERNAME_1": "env-user", "GATEWAY_BASIC_PASSWORD_001": "env-pw"}
 
     @classmethod
@@ -188,6 +206,13 @@ class BasicAuthnTest(AuthnTestCase):
                                  b"<errors></errors></result>")
         self.assertEqual(r.header("WWW-Authenticate"), self.CHALLENGE)
         self.assertEqual(self.send("strict.example").body, b"")   # no credentials: the plain challenge
+
+    def test_the_referenced_error_handler_writes_the_prefer_error_answer(self):
+        r = self.send("pages.example", [("Authorization", basic("alice", "wrong"))])
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.body, b"<h1>401 Unauthorized</h1>")
+        self.assertEqual(r.header("X-Error"), "401 E3050 AppAuthnAuthentication")
+        self.assertEqual(r.header("WWW-Authenticate"), self.CHALLENGE)
 
     def test_keep_credentials_forwards_the_authorization_header(self):
         r = self.send("strict.example", [("Authorization", basic("bob", "other-pw"))])
@@ -295,7 +320,20 @@ class KeyAuthnTest(AuthnTestCase):
          'hashAlg: SHA3_256\nhmacSecret: "%s"\nkeyHeaderName: Api-Token\nkeepCredentials: true\n'
          'fileProvider:\n  encoding: Base64\n  paths: [hmac.list]' % base64.b64encode(HMAC_SECRET).decode()),
         ("env.example", "KeyAuthnMiddleware", "env", 'envProvider:\n  keyPrefix: TEST_AUTHN_KEY_'),
+        ("pages.example", "KeyAuthnMiddleware", "pages",
+         'errorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: keys}\nfileProvider:\n  paths: [plain.list]'),
     ]
+    EXTRA_DOCS = ["""\
+apiVersion: core/v1
+kind: ErrorHandler
+metadata:
+  name: keys
+spec:
+  errorMessages:
+    - messages: ["^no api key$"]
+      mimeContents:
+        - {mimeType: text/plain, template: "send an X-Api-Key header"}
+"""]
     FILES = {
         "plain.list": "# key[:attributes]\n%s:{\"owner\": \"ci\"}\nsecond-key\n" % API_KEY,
         "hash.list": hashlib.sha256(API_KEY.encode()).hexdigest() + "\n",
@@ -315,6 +353,13 @@ class KeyAuthnTest(AuthnTestCase):
             self.assertEqual(r.status, 403, r)
             self.assertEqual(r.body, FORBIDDEN)
             self.assertEqual(r.header("Content-Type"), "application/json; charset=utf-8")
+
+    def test_the_referenced_error_handler_answers_a_missing_key(self):
+        r = self.send("pages.example")
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.body, b"send an X-Api-Key header")
+        r = self.send("pages.example", [("X-Api-Key", "unknown")])   # another message: the default body
+        self.assertEqual(r.body, FORBIDDEN)
 
     def test_hashed_and_hmac_keys_match_the_key_the_client_sends(self):
         self.assertEqual(self.send("hash.example", [("X-Api-Key", API_KEY)]).status, 200)
