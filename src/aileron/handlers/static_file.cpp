@@ -29,12 +29,6 @@ namespace static_detail {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 /// Go's textproto.TrimString: spaces and tabs at both ends.
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -163,8 +157,16 @@ std::string_view type_by_extension(std::string_view name) noexcept {
     auto dot = name.rfind('.');
     if (dot == std::string_view::npos) return {};
     std::string_view ext = name.substr(dot);
+    // Lower-cased once; no extension in the table is longer than 15 bytes.
+    char lower[16];
+    if (ext.size() > sizeof lower) return {};
+    for (std::size_t i = 0; i < ext.size(); ++i) {
+        char c = ext[i];
+        lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    const std::string_view key{lower, ext.size()};
     for (auto& [e, type] : table)
-        if (iequals(e, ext)) return type;
+        if (e == key) return type;
     return {};
 }
 
@@ -185,12 +187,28 @@ std::optional<std::int64_t> parse_http_date(std::string_view s) noexcept {
 }
 
 std::string format_http_date(std::int64_t seconds) {
+    // By hand: strftime consults the locale, which costs more than the rest of a file answer.
+    static constexpr std::string_view days = "SunMonTueWedThuFriSat";
+    static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
     std::time_t t = static_cast<std::time_t>(seconds);
     std::tm tm{};
     ::gmtime_r(&t, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return std::string(buf, n);
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) return {};
+    std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+    out.replace(0, 3, days.substr(static_cast<std::size_t>(tm.tm_wday) * 3, 3));
+    auto two = [&](std::size_t at, int v) {
+        out[at] = static_cast<char>('0' + v / 10);
+        out[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(5, tm.tm_mday);
+    out.replace(8, 3, months.substr(static_cast<std::size_t>(tm.tm_mon) * 3, 3));
+    const int year = tm.tm_year + 1900;
+    two(12, year / 100);
+    two(14, year % 100);
+    two(17, tm.tm_hour);
+    two(20, tm.tm_min);
+    two(23, tm.tm_sec);
+    return out;
 }
 
 }  // namespace static_detail
@@ -344,7 +362,7 @@ std::atomic<bool> no_openat2{false};
 /// Resolves `p` (symbolic links followed) and opens it if it lies under `root`. Fifos,
 /// devices and sockets are refused (opened non-blocking so a fifo cannot hang the worker).
 /// `p` is `root` joined with a clean path (no `.` or `..` segments).
-unique_fd open_beneath(const fs::path& root, const fs::path& p, struct stat& st) {
+unique_fd open_beneath(const fs::path& root, const std::string& p, struct stat& st) {
     unique_fd fd;
     // The usual case first: no symbolic link on the way. Then `p` names the file it spells,
     // which lies under `root` (itself resolved at start), and one system call opens it.
@@ -360,7 +378,7 @@ unique_fd open_beneath(const fs::path& root, const fs::path& p, struct stat& st)
     if (!fd) {
         // A symbolic link on the way: resolve it and check where it leads.
         std::error_code ec;
-        fs::path resolved = fs::canonical(p, ec);
+        fs::path resolved = fs::canonical(fs::path{p}, ec);
         if (ec || !within(root, resolved)) return unique_fd{};
         fd.reset(::open(resolved.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
         if (!fd) return fd;
@@ -720,7 +738,10 @@ task<response> static_file::operator()(request& req) const {
         if (path.ends_with("/index.html")) return x.redirect("./", parts.query);
 
         const std::string name = clean_rooted(path);
-        fs::path full = name == "/" ? root_ : root_ / std::string_view{name}.substr(1);
+        // root_ has no trailing slash (but is "/" itself for the file system's root).
+        std::string full = root_.native().size() > 1 ? root_.native() : std::string{};
+        if (name != "/") full += name;
+        else if (full.empty()) full = "/";
         struct stat st {};
         unique_fd fd = open_beneath(root_, full, st);
         if (!fd) return x.fail(http::status::not_found, "not found: " + name);
@@ -734,8 +755,8 @@ task<response> static_file::operator()(request& req) const {
                 return x.redirect(to + "/", parts.query);
             }
             struct stat ist {};
-            unique_fd index = open_beneath(root_, full / "index.html", ist);
-            if (!index || !S_ISREG(ist.st_mode)) return listing(x, full, st);
+            unique_fd index = open_beneath(root_, full + (full.ends_with('/') ? "index.html" : "/index.html"), ist);
+            if (!index || !S_ISREG(ist.st_mode)) return listing(x, fs::path{full}, st);
             fd = std::move(index);
             st = ist;
             file_name = "index.html";

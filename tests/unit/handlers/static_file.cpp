@@ -137,6 +137,8 @@ TEST_CASE("static_file: content type by extension, then by sniffing", "[handlers
     CHECK(get(h, "/blob").header("Content-Type") == "application/octet-stream");
     CHECK(sd::type_by_extension("a/b.tar.gz") == "application/gzip");
     CHECK(sd::type_by_extension("noext").empty());
+    CHECK(sd::type_by_extension("/A/Site.WebManifest") == "application/manifest+json");
+    CHECK(sd::type_by_extension("x.averyveryverylongextension").empty());
 }
 
 TEST_CASE("static_file: configured headers on every response; a configured Content-Type skips detection",
@@ -173,6 +175,11 @@ TEST_CASE("static_file: validators and HEAD", "[handlers][static_file]") {
     CHECK(sd::parse_http_date("Sun Nov  6 08:49:37 1994") == 784111777);
     CHECK_FALSE(sd::parse_http_date("yesterday"));
     CHECK(sd::format_http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(sd::format_http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT");
+    CHECK(sd::format_http_date(951782400) == "Tue, 29 Feb 2000 00:00:00 GMT");
+    CHECK(sd::format_http_date(1798761599) == "Thu, 31 Dec 2026 23:59:59 GMT");
+    for (std::int64_t t : {784111777LL, 1000000000LL, 1798761599LL, 4102444800LL})
+        CHECK(sd::parse_http_date(sd::format_http_date(t)) == t);
 }
 
 TEST_CASE("static_file: conditional requests give 304 and 412", "[handlers][static_file]") {
