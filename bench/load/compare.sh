@@ -64,8 +64,8 @@ wrk_cmd=(wrk); [ -n "${WRK_CPUS:-}" ] && wrk_cmd=(taskset -c "$WRK_CPUS" wrk)
 declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((BASE + 1))/
   [aileron]=http://127.0.0.1:$((BASE + 2))/ [nginx-proxy]=http://127.0.0.1:$((BASE + 3))/
   [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/
-  [aileron-static-1k]=http://127.0.0.1:$((BASE + 6))/1k.bin [aileron-static-1m]=http://127.0.0.1:$((BASE + 6))/1m.bin
-  [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.bin [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.bin)
+  [aileron-static-1k]=http://127.0.0.1:$((BASE + 6))/1k.png [aileron-static-1m]=http://127.0.0.1:$((BASE + 6))/1m.png
+  [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.png [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.png)
 declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
   [aileron-proxy]=aileron-proxy [aileron-static-1k]=aileron-static [aileron-static-1m]=aileron-static
   [nginx-static-1k]=nginx [nginx-static-1m]=nginx)

@@ -9,7 +9,9 @@
 #   :BASE+5  aileron-proxy bench/load/proxy.yaml: ReverseProxyHandler to the upstream
 #   :BASE+6  aileron-static bench/load/static.yaml: StaticFileHandler on $RUN/static
 #   :BASE+7  nginx-static the same nginx, `root $RUN/static` with sendfile
-# $RUN/static gets 1k.bin (1 KiB) and 1m.bin (1 MiB) of random bytes, served by both.
+# $RUN/static gets 1k.png (1 KiB) and 1m.png (1 MiB) of random bytes, served by both. Named
+# .png so that both servers type them by extension (a file of unknown type would cost aileron
+# a 512-byte read to sniff it, as Go's file server does).
 # Each server's "pid start-time port" goes to $RUN/<name>.pid; peers-down.sh stops exactly those
 # processes (the start time tells a recycled PID from ours). Nothing is installed here.
 #
@@ -56,8 +58,8 @@ echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
 up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
 astatic=$((BASE + 6)) nstatic=$((BASE + 7))
 mkdir -p "$RUN/static"
-head -c 1024 /dev/urandom > "$RUN/static/1k.bin"
-head -c 1048576 /dev/urandom > "$RUN/static/1m.bin"
+head -c 1024 /dev/urandom > "$RUN/static/1k.png"
+head -c 1048576 /dev/urandom > "$RUN/static/1m.png"
 render() {  # render TEMPLATE OUTFILE
   sed -e "s|@RUN@|$RUN|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@UPSTREAM_PORT@|$up|g" \
       -e "s|@ECHO_PORT@|$echo_port|g" -e "s|@PROXY_PORT@|$nproxy|g" -e "s|@HAPROXY_PORT@|$hap|g" \
@@ -97,7 +99,7 @@ for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:
   pidname=${pidname%-static}
   [ "$name" = aileron-proxy ] && pidname=aileron-proxy
   [ "$name" = aileron-static ] && pidname=aileron-static
-  [[ $name == *-static ]] && path=/1k.bin
+  [[ $name == *-static ]] && path=/1k.png
   for _ in $(seq 50); do
     code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port$path") || true
     [ "$code" = 200 ] && { status=up; break; }
