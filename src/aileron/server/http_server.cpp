@@ -4,6 +4,8 @@
 #include <aileron/detail/parse_buffered.hpp>
 #include <aileron/log/logger.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +28,7 @@
 #include <charconv>
 #include <ctime>
 #include <span>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
@@ -184,13 +187,22 @@ std::string endpoint_string(const tcp::endpoint& ep) {
 
 using steady = std::chrono::steady_clock;
 
+/// A connection's place in its worker: made before its coroutine starts and erased when that
+/// coroutine has completed, so it can carry the signal that cancels whatever the coroutine
+/// awaits (at the drain deadline, an upstream that does not answer).
+struct conn_entry {
+    struct connection* c = nullptr;   ///< set while serve() runs
+    asio::cancellation_signal cancel;
+    bool cut = false;                 ///< cut at the drain deadline: its unwinding is no error
+};
+
 /// One event loop, its acceptor, and the connections it owns.
 struct worker {
     // One thread runs it and only that thread touches its sockets: no reactor locking needed
     // (posts from other threads still go through the locked scheduler queue).
     asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     tcp::acceptor acceptor{ioc};
-    std::list<struct connection*> conns;
+    std::list<conn_entry> conns;
     bool draining = false;
     asio::steady_timer drain_timer{ioc};
     /// Timeouts are deadlines checked by one sweep per worker (deadline_sweep), not a timer
@@ -314,7 +326,8 @@ struct http_server::impl {
 
     task<void> accept_loop(worker& w);
     task<void> deadline_sweep(worker& w);
-    task<void> serve(worker& w, tcp::socket sock);
+    void spawn(worker& w, tcp::socket sock);
+    task<void> serve(worker& w, tcp::socket sock, conn_entry& entry);
     task<bool> write_response(connection& c, response& res, bool head_only, bool keep_alive, unsigned version);
     task<bool> send_file(connection& c, const body_source::file_region& f);
     void finish_fields(response& res, bool keep_alive, unsigned version) const;
@@ -438,11 +451,30 @@ void http_server::impl::begin_drain(worker& w) {
     if (w.draining) return;
     w.draining = true;
     error_code ec;
+    // Connections the kernel accepted already are clients who may have sent a request: take
+    // them too (an idle one is closed below), then stop listening.
+    if (w.acceptor.is_open()) {
+        const int fd = w.acceptor.native_handle();
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);   // never wait here for a new one
+        for (;;) {
+            const int s = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (s < 0) break;
+            tcp::socket sock{w.ioc};
+            sock.assign(endpoint.protocol(), s, ec);
+            if (ec) {
+                ::close(s);
+                continue;
+            }
+            spawn(w, std::move(sock));
+        }
+    }
     w.acceptor.close(ec);
-    for (connection* c : w.conns)
-        if (c->idle) {
+    for (conn_entry& e : w.conns)
+        // An idle connection is closed, unless its next request has arrived meanwhile: that one
+        // is served (then the connection closes).
+        if (e.c && e.c->idle && e.c->sock.available(ec) == 0) {
             error_code ignored;
-            c->sock.cancel(ignored);
+            e.c->sock.cancel(ignored);
         }
     if (w.conns.empty()) {
         w.sweep_timer.cancel();
@@ -451,9 +483,15 @@ void http_server::impl::begin_drain(worker& w) {
     w.drain_timer.expires_after(srv.opt_.shutdown_timeout);
     w.drain_timer.async_wait([&w](error_code ec) {
         if (ec) return;   // every connection finished in time
-        for (connection* c : w.conns) {
-            error_code ignored;
-            c->sock.close(ignored);
+        // Whatever is left is cut: its socket closed, and whatever its coroutine awaits (an
+        // upstream, a timer) cancelled, so that it ends now rather than when that answers.
+        for (conn_entry& e : w.conns) {
+            e.cut = true;
+            if (e.c) {
+                error_code ignored;
+                e.c->sock.close(ignored);
+            }
+            e.cancel.emit(asio::cancellation_type::terminal);
         }
     });
 }
@@ -464,8 +502,9 @@ task<void> http_server::impl::deadline_sweep(worker& w) {
         co_await w.sweep_timer.async_wait(use_nothrow);
         if (w.draining && w.conns.empty()) co_return;   // nothing left to watch: let run() end
         w.now = steady::now();
-        for (connection* c : w.conns) {
-            if (c->deadline > w.now) continue;
+        for (conn_entry& e : w.conns) {
+            connection* c = e.c;
+            if (!c || c->deadline > w.now) continue;
             c->timed_out = true;
             c->disarm();
             error_code ignored;
@@ -490,40 +529,45 @@ task<void> http_server::impl::accept_loop(worker& w) {
             co_await t.async_wait(use_nothrow);
             continue;
         }
-        sock.set_option(tcp::no_delay(true), ec);
-        set_keep_alive(sock, srv.opt_.keep_alive_probes);
-        asio::co_spawn(w.ioc, serve(w, std::move(sock)), [this](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log().error("connection failed", {{"error", ex.what()}});
-            } catch (...) {
-                log().error("connection failed");
-            }
-        });
+        spawn(w, std::move(sock));
     }
 }
 
-task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
+void http_server::impl::spawn(worker& w, tcp::socket sock) {
+    error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    set_keep_alive(sock, srv.opt_.keep_alive_probes);
+    w.conns.emplace_front();
+    const auto it = w.conns.begin();
+    srv.connections_.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(w.ioc, serve(w, std::move(sock), *it),
+                   asio::bind_cancellation_slot(it->cancel.slot(), [this, &w, it](std::exception_ptr e) {
+                       const bool cut = it->cut;
+                       w.conns.erase(it);
+                       srv.connections_.fetch_sub(1, std::memory_order_relaxed);
+                       if (w.draining && w.conns.empty()) {
+                           w.drain_timer.cancel();
+                           w.sweep_timer.cancel();
+                       }
+                       if (!e || cut) return;
+                       try {
+                           std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                           log().error("connection failed", {{"error", ex.what()}});
+                       } catch (...) {
+                           log().error("connection failed");
+                       }
+                   }));
+}
+
+task<void> http_server::impl::serve(worker& w, tcp::socket sock, conn_entry& entry) {
     const http_server_options& opt = srv.opt_;
     connection c{w, std::move(sock)};
-    w.conns.push_front(&c);
-    auto self = w.conns.begin();
-    srv.connections_.fetch_add(1, std::memory_order_relaxed);
+    entry.c = &c;
     struct unregister {
-        http_server& srv;
-        worker& w;
-        std::list<connection*>::iterator it;
-        ~unregister() {
-            w.conns.erase(it);
-            srv.connections_.fetch_sub(1, std::memory_order_relaxed);
-            if (w.draining && w.conns.empty()) {
-                w.drain_timer.cancel();
-                w.sweep_timer.cancel();
-            }
-        }
-    } guard{srv, w, self};
+        conn_entry& e;
+        ~unregister() { e.c = nullptr; }
+    } guard{entry};
 
     request_context ctx;
     error_code ec;
@@ -538,9 +582,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
     beast::flat_buffer buf{header_limit + 4096};
     bool first = true;
     for (;;) {
-        // Wait for the first byte of a request; an idle connection is what a drain closes.
+        // Wait for the first byte of a request; an idle connection is what a drain closes,
+        // unless its request is already there.
         if (buf.size() == 0) {
-            if (w.draining) break;
+            if (w.draining && c.sock.available(ec) == 0) break;
             c.idle = true;
             c.arm(first ? opt.read_header_timeout : opt.idle_timeout);
             auto [rec, n] = co_await c.sock.async_read_some(buf.prepare(4096), use_nothrow);
@@ -651,8 +696,10 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock) {
             res = co_await srv.root_(req);
         } catch (const std::exception& ex) {
             failed = true;
-            log().error("panic recovered", {{"error", ex.what()}});
+            // Cut at the drain deadline: every co_await now throws; nothing to recover.
+            if (!entry.cut) log().error("panic recovered", {{"error", ex.what()}});
         }
+        if (entry.cut) break;
         if (failed) res = error_response(req, http_error{.status = http::status::internal_server_error,
                                                          .code = "E2132", .kind = "CoreServerRecover"});
 
