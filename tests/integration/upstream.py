@@ -21,6 +21,7 @@ Every handled request is recorded in `requests` (method, path, headers, body, pe
 import http.server
 import json
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,9 @@ def pattern_bytes(n):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Header and body go out in separate writes: with Nagle's algorithm the body waits for the
+    # proxy's delayed ACK (40 ms a response), which caps a load test at 25 requests/s a connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -152,13 +156,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128   # the default 5 drops connections under load (tests with wrk)
+
+    def handle_error(self, request, client_address):
+        # A proxy that gave up (a timeout) closes first: not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class Upstream:
-    def __init__(self, name="up"):
+    """`port` 0 picks a free one; a given port lets a test bring an upstream back where a
+    gateway expects it (recovery after ejection)."""
+
+    def __init__(self, name="up", port=0):
         self.name = name
         self.requests = []
         self.hits = {}   # id -> requests seen by /flaky, /drop, /slow
         self.lock = threading.Lock()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True
         self.server.upstream = self
         self.port = self.server.server_address[1]
