@@ -68,18 +68,6 @@ class SkipperTest(GatewayTestCase):
         self.assert_wrapped(self.send("POST", "/public/a.css"), True)
         self.assert_wrapped(self.send("GET", "/public/a/b.css"), True)   # Path: `*` stops at `/`
 
-    def test_tripperware_is_rejected_at_load(self):
-        config = "---\n".join([entrypoint(), """\
-apiVersion: app/v1
-kind: Skipper
-spec:
-  tripperware:
-    - {apiVersion: core/v1, kind: HTTPClient}
-"""])
-        p = run_cli(["--check", "-f", "c.yaml"], files={"c.yaml": config})
-        self.assertEqual(p.returncode, 1, p)
-        self.assertIn("spec.tripperware: not supported", p.stderr + p.stdout)
-
     def test_a_wrapped_reference_that_is_not_middleware_is_rejected(self):
         config = "---\n".join([entrypoint("s"), server("s", [vhost("x.example", ("Skipper", "bad"))]), ECHO, """\
 apiVersion: app/v1

@@ -167,6 +167,58 @@ spec:
         self.assertRegex(done.stderr, r"bad\.yaml:11:7: core/v1/HTTPClient/default/default: spec\.tripperwares\[0\]: .*is a handler, not a tripperware")
 
 
+SKIPPED = entrypoint("gw") + """\
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata: {name: gw}
+spec:
+  addr: "127.0.0.1:@PORT@"
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  tripperwares:
+    - {apiVersion: app/v1, kind: Skipper}
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%(up)s"}]
+---
+apiVersion: app/v1
+kind: Skipper
+spec:
+  skipConditions:
+    - matcher: {patterns: ["/headers/public/*"], matchType: Path}
+      methods: [GET]
+  tripperware:
+    - {apiVersion: example/v1, kind: BearerTripperware}
+---
+apiVersion: example/v1
+kind: BearerTripperware
+spec: {token: secret}
+"""
+
+
+class SkipperTripperwareTest(unittest.TestCase):
+    def test_a_skipper_in_tripperwares_bypasses_its_tripperware_for_matching_requests(self):
+        up = Upstream("up").start()
+        gw = Gateway(SKIPPED % {"up": up.url}, binary_path=example_binary())
+        gw.start()
+        try:
+            def auth(method, path):
+                res = gw.request(method, path)
+                self.assertEqual(res.status, 200, res)
+                return {k.lower(): v for k, v in json.loads(res.body)["headers"]}.get("authorization")
+            self.assertEqual(auth("GET", "/headers/private/x"), "Bearer secret")
+            self.assertIsNone(auth("GET", "/headers/public/x"))
+            self.assertEqual(auth("POST", "/headers/public/x"), "Bearer secret")   # the condition is GET only
+        finally:
+            stop_cleanly(gw, up)
+
+
 class StaticProxyExampleTest(unittest.TestCase):
     """examples/static_proxy: a proxy whose middleware and tripperware are compile-time chains."""
 

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -74,24 +75,41 @@ private:
 
 /// Tripperware chosen at run time in front of a round tripper. Built once per config load,
 /// shared read-only by every worker thread.
+///
+/// A chain built without a round tripper is itself a tripperware: `chain(req, next)` runs its
+/// tripperware and ends in the caller's `next` (wrappers such as `Skipper` use this).
 class dynamic_client_chain {
 public:
     /// `ws` outermost first, then the round tripper that ends the chain.
     dynamic_client_chain(std::vector<any_tripperware> ws, any_round_tripper end)
         : ws_(std::move(ws)), end_(std::move(end)) {}
+    /// `ws` outermost first, ending in whatever `next` each call is given.
+    explicit dynamic_client_chain(std::vector<any_tripperware> ws) : ws_(std::move(ws)) {}
 
     task<result<response>> operator()(request& req) const { return run(0, req); }
+    /// Runs the tripperware, then `next` instead of the chain's round tripper.
+    task<result<response>> operator()(request& req, tripper_next next) const {
+        if (ws_.empty()) co_return co_await next(req);
+        const dynamic_client_chain view{*this, next};   // lives in this frame for the whole call
+        co_return co_await view.run(0, req);
+    }
     std::size_t size() const noexcept { return ws_.size(); }
 
 private:
     friend class tripper_next;
+    /// A view of `base` ending in `tail`: shares base's tripperware, lives for one call.
+    dynamic_client_chain(const dynamic_client_chain& base, tripper_next tail) noexcept : base_(&base), tail_(tail) {}
+
     task<result<response>> run(std::size_t i, request& req) const {
-        if (i == ws_.size()) return end_(req);
-        return ws_[i](req, tripper_next{this, i + 1});
+        const dynamic_client_chain& b = base_ ? *base_ : *this;
+        if (i == b.ws_.size()) return tail_ ? (*tail_)(req) : b.end_(req);
+        return b.ws_[i](req, tripper_next{this, i + 1});
     }
 
     std::vector<any_tripperware> ws_;
     any_round_tripper end_;
+    const dynamic_client_chain* base_ = nullptr;   ///< in a view: the chain whose ws_ run
+    std::optional<tripper_next> tail_;             ///< in a view: what follows the last tripperware
 };
 
 inline task<result<response>> tripper_next::operator()(request& req) const { return chain_->run(index_, req); }

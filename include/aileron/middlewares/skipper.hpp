@@ -5,9 +5,11 @@
 /// A request matches a skip condition when its method is one of the condition's `methods`
 /// (none listed: any method) and its URL path matches the condition's `matcher`. A request that
 /// matches any condition goes straight to the rest of the chain; every other request runs
-/// through the wrapped `middleware` first, outermost first. `tripperware` is rejected: no
-/// tripperware kinds exist yet.
+/// through the wrapped `middleware` first, outermost first. As a tripperware (in an HTTPClient's
+/// or a proxy's `tripperwares`) it does the same for upstream requests with the wrapped
+/// `tripperware`.
 
+#include <aileron/chain/client_chain.hpp>
 #include <aileron/chain/dynamic_chain.hpp>
 #include <aileron/config/decode.hpp>
 #include <aileron/config/matcher.hpp>
@@ -50,17 +52,22 @@ public:
                               field("middleware", "Middleware", &config::middleware),
                               field("tripperware", "Tripperware", &config::tripperware)};
         }
-        void normalize(aileron::config::decoder& d);
     };
 
-    /// Wraps already built middleware (outermost first).
-    skipper(const config& cfg, std::vector<any_middleware> wrapped);
-    /// Resolves `cfg.middleware` through `ctx`.
+    /// Wraps already built middleware and tripperware (outermost first).
+    skipper(const config& cfg, std::vector<any_middleware> wrapped, std::vector<any_tripperware> wrapped_client = {});
+    /// Resolves `cfg.middleware` and `cfg.tripperware` through `ctx`.
     skipper(const config& cfg, build_context& ctx);
 
+    /// Server side: the wrapped middleware, unless the request matches a skip condition.
     task<response> operator()(request& req, next_ref next) const {
         if (should_skip(req)) return next(req);
         return wrapped_(req, next);
+    }
+    /// Client side: the wrapped tripperware, unless the request matches a skip condition.
+    task<result<response>> operator()(request& req, tripper_next next) const {
+        if (should_skip(req)) return next(req);
+        return wrapped_client_(req, next);
     }
 
     /// Whether `req` bypasses the wrapped middleware.
@@ -73,8 +80,10 @@ private:
     };
     std::vector<condition> conditions_;
     dynamic_chain wrapped_;
+    dynamic_client_chain wrapped_client_;
 };
 
 static_assert(middleware<skipper>);
+static_assert(tripperware<skipper, tripper_next>);
 
 }  // namespace aileron::middlewares

@@ -13,16 +13,13 @@ void skipper::condition_config::normalize(aileron::config::decoder& d) {
             if (methods[i] == methods[j]) d.error("methods[" + std::to_string(i) + "]", "duplicate method");
 }
 
-void skipper::config::normalize(aileron::config::decoder& d) {
-    if (!tripperware.empty())
-        d.error("tripperware", "not supported: aileron has no tripperware kinds yet (wrap middleware only)");
-}
-
-skipper::skipper(const config& cfg, std::vector<any_middleware> wrapped) : wrapped_(std::move(wrapped)) {
+skipper::skipper(const config& cfg, std::vector<any_middleware> wrapped, std::vector<any_tripperware> wrapped_client)
+    : wrapped_(std::move(wrapped)), wrapped_client_(std::move(wrapped_client)) {
     for (const auto& c : cfg.skip_conditions) conditions_.push_back({string_matcher{c.matcher}, to_verbs(c.methods)});
 }
 
-skipper::skipper(const config& cfg, build_context& ctx) : skipper(cfg, ctx.middleware(cfg.middleware)) {}
+skipper::skipper(const config& cfg, build_context& ctx)
+    : skipper(cfg, ctx.middleware(cfg.middleware), ctx.tripperware(cfg.tripperware)) {}
 
 bool skipper::should_skip(const request& req) const {
     if (conditions_.empty()) return false;

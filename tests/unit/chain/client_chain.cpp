@@ -151,3 +151,26 @@ TEST_CASE("an upstream error passes back through the tripperware as a value", "[
     CHECK(res.error() == asio::error::connection_refused);
     CHECK(calls == 0);
 }
+
+TEST_CASE("a dynamic client chain without a round tripper is a tripperware ending in the caller's next",
+          "[chain][client]") {
+    std::vector<std::string> seen;
+    int calls = 0;
+    // The inner chain (b, c) is itself the middle tripperware of the outer one.
+    auto inner = std::make_shared<const dynamic_client_chain>(
+        std::vector<any_tripperware>{any_tripperware{stamp{"b"}}, any_tripperware{stamp{"c"}}});
+    STATIC_REQUIRE(tripperware<dynamic_client_chain, tripper_next>);
+    dynamic_client_chain outer{{any_tripperware{stamp{"a"}}, any_tripperware{inner}, any_tripperware{stamp{"d"}}},
+                               any_round_tripper{recording_upstream{&seen, &calls}}};
+    request req{http::verb::get, "/"};
+    auto res = test::run_task(outer(req));
+    REQUIRE(res.has_value());
+    CHECK(seen == std::vector<std::string>{"abcd"});
+    CHECK((*res)["x-back"] == "dcba");
+    const dynamic_client_chain empty{std::vector<any_tripperware>{}};
+    dynamic_client_chain around_empty{{any_tripperware{std::shared_ptr<const dynamic_client_chain>(&empty, [](auto*) {})}},
+                                      any_round_tripper{recording_upstream{&seen, &calls}}};
+    request req2{http::verb::get, "/"};
+    REQUIRE(test::run_task(around_empty(req2)).has_value());
+    CHECK(calls == 2);
+}
