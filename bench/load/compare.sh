@@ -22,7 +22,11 @@
 #      BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load  OTHER_MAX=15  RETRIES=8
 #      OUT=/tmp/aileron-load-<time>.txt (raw results)  WRK_CPUS= (taskset list for wrk)
 #      COMMIT= (recorded in the output; default: git rev-parse of this checkout)
+#      AUTOGROUP_NICE= (e.g. -10: wrk and this script run in a scheduler autogroup of that nice
+#      value; use the same for peers-up.sh)
 set -euo pipefail
+if [ -n "${AUTOGROUP_NICE:-}" ] && [ "$(ps -o sid= -p $$ | tr -d ' ')" != "$$" ]; then exec setsid -w "$0" "$@"; fi
+if [ -n "${AUTOGROUP_NICE:-}" ]; then echo "$AUTOGROUP_NICE" > /proc/self/autogroup; fi
 here=$(cd "$(dirname "$0")" && pwd)
 RUN=${RUN:-${TMPDIR:-/tmp}/aileron-bench-load}
 BASE=${BASE:-9300}
@@ -119,7 +123,7 @@ done
 
 commit=${COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 workers=$(cat "$RUN/workers" 2>/dev/null || echo '?')
-echo "# $(date -Is) commit=$commit WORKERS=$workers nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none}" | tee "$OUT" >&2
+echo "# $(date -Is) commit=$commit WORKERS=$workers nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none} AUTOGROUP_NICE=${AUTOGROUP_NICE:-none}" | tee "$OUT" >&2
 for t in "${targets[@]}"; do wrk_once 1 "${url[$t]}" > /dev/null; done   # warm-up
 hz=$(getconf CLK_TCK) retries=0
 for r in $(seq "$REPEATS"); do

@@ -18,6 +18,8 @@
 # env: WORKERS=2  BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load
 #      AILERON_BIN=<repo>/build/aileron  NICE=0 (applied to every server alike)
 #      CPUS= (taskset CPU list for every server, e.g. 1; empty: unpinned)
+#      AUTOGROUP_NICE= (e.g. -10: the servers' scheduler autogroup gets that nice value, so that
+#      builds in other sessions, which the kernel otherwise weighs equally, take less of the CPU)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -28,6 +30,7 @@ AILERON_BIN=${AILERON_BIN:-$repo/build/aileron}
 # The servers live in a process session of their own: they outlive this script and the
 # terminal, and they share one scheduler autogroup, so none is favoured over another.
 if [ "$(ps -o sid= -p $$ | tr -d ' ')" != "$$" ]; then exec setsid -w "$0" "$@"; fi
+if [ -n "${AUTOGROUP_NICE:-}" ]; then echo "$AUTOGROUP_NICE" > /proc/self/autogroup; fi
 
 missing=()
 for tool in wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl; do
@@ -108,7 +111,7 @@ for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:
   printf '%-12s %-8s %-24s %s\n' "$name" "$(cut -d' ' -f1 "$RUN/$pidname.pid")" "http://127.0.0.1:$port$path" "$status"
   [ "$status" = up ] || { failed=1; tail -5 "$RUN/$pidname.log" "$RUN/$pidname.err" 2>/dev/null >&2 || true; }
 done
-echo "WORKERS=$WORKERS NICE=$NICE CPUS=${CPUS:-unpinned} RUN=$RUN aileron=$AILERON_BIN"
+echo "WORKERS=$WORKERS NICE=$NICE CPUS=${CPUS:-unpinned} AUTOGROUP_NICE=${AUTOGROUP_NICE:-none} RUN=$RUN aileron=$AILERON_BIN"
 if [ "$failed" = 1 ]; then
   echo "a server did not come up; stopping what was started" >&2
   RUN=$RUN "$here/peers-down.sh" >&2
