@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace aileron;
 
 namespace {
@@ -87,4 +91,23 @@ TEST_CASE("random bytes differ and equal compares whole strings", "[core][crypto
     CHECK_FALSE(crypto::equal("abc", "abd"));
     CHECK_FALSE(crypto::equal("abc", "ab"));
     CHECK(crypto::equal("", ""));
+}
+
+TEST_CASE("one keyed HMAC and one cipher serve several threads at once", "[core][crypto]") {
+    const crypto::hmac h{hash_alg::sha256, "Jefe"};
+    const crypto::cipher c{common_key_crypt::aes_gcm, std::string(32, 'k')};
+    const std::string expected = h.sign("what do ya want for nothing?");
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            const std::string text = "thread " + std::to_string(t);
+            for (int i = 0; i < 500; ++i) {
+                if (h.sign("what do ya want for nothing?") != expected) ++wrong;
+                auto sealed = c.encrypt(text);
+                if (!sealed || c.decrypt(*sealed) != text) ++wrong;
+            }
+        });
+    for (auto& th : threads) th.join();
+    CHECK(wrong == 0);
 }
