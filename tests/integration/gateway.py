@@ -12,10 +12,15 @@ Shared by every test module in tests/integration (Python 3 standard library only
 
 Configs carry placeholders `@PORT@`, `@PORT2@`, ... that are replaced by free ports. The binary
 comes from the AILERON_BIN environment variable (CTest sets it).
+
+Under a sanitizer build (scripts/test-sanitized.sh) the binary runs with ASAN_OPTIONS and
+UBSAN_OPTIONS that stop it at the first report, and a report on its stderr fails the test,
+whatever its exit code: see `sanitizer_report`.
 """
 
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +35,34 @@ STOP_TIMEOUT = 10.0       # seconds until a stopped gateway must have exited
 IO_TIMEOUT = 5.0          # seconds for any single socket operation
 READ_DEADLINE = 15.0      # seconds for reading one whole response (a trickling server fails)
 CLI_TIMEOUT = 20.0        # seconds for a run-to-completion CLI call
+
+
+# Options for a sanitizer build of the binary (ignored by a plain build): stop at the first report
+# (UBSan too), and check for leaks at exit. Taken from the environment when already set there.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "halt_on_error=1:abort_on_error=1:detect_leaks=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
+}
+_SANITIZER_REPORT = re.compile(r"^==\d+==(ERROR|WARNING): \w*Sanitizer|^SUMMARY: \w*Sanitizer"
+                               r"|^\S+:\d+:\d+: runtime error: ", re.MULTILINE)
+
+
+def sanitizer_report(text):
+    """The sanitizer report in a process's stderr (from its first line on), or None."""
+    m = _SANITIZER_REPORT.search(text or "")
+    if not m:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    return text[start:start + 8000]
+
+
+def process_env(extra=None):
+    """The environment for a child aileron: ours, the sanitizer defaults, then `extra`."""
+    env = dict(os.environ)
+    for k, v in SANITIZER_ENV.items():
+        env.setdefault(k, v)
+    env.update(extra or {})
+    return env
 
 
 def binary():
@@ -66,10 +99,12 @@ def run_cli(args, files=None, env=None, cwd=None, timeout=CLI_TIMEOUT):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
-        full_env = dict(os.environ)
-        full_env.update(env or {})
-        return subprocess.run([binary()] + list(args), cwd=cwd or tmp, env=full_env, capture_output=True,
+        done = subprocess.run([binary()] + list(args), cwd=cwd or tmp, env=process_env(env), capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        report = sanitizer_report(done.stderr)
+        if report:
+            raise AssertionError("aileron %s: sanitizer report\n%s" % (" ".join(args), report))
+        return done
 
 
 class _Collector(threading.Thread):
@@ -116,6 +151,7 @@ class Gateway:
         self.proc = None
         self.dir = None
         self._out = self._err = None
+        self._reported = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -199,6 +235,7 @@ class Gateway:
             return None
         self._out.join(IO_TIMEOUT)
         self._err.join(IO_TIMEOUT)
+        self._check_sanitizer()
         return code
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
@@ -208,7 +245,8 @@ class Gateway:
         return self.wait(timeout)
 
     def kill(self):
-        """Kills the process if it still runs and removes the temp dir (idempotent)."""
+        """Kills the process if it still runs and removes the temp dir (idempotent). Like `wait`,
+        fails when the process wrote a sanitizer report."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT)
@@ -218,6 +256,14 @@ class Gateway:
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        self._check_sanitizer()
+
+    def _check_sanitizer(self):
+        """Fails (once) when the process wrote a sanitizer report to its stderr."""
+        report = sanitizer_report(self.stderr)
+        if report and not self._reported:
+            self._reported = True
+            raise AssertionError("aileron wrote a sanitizer report\n%s" % report)
 
     @property
     def stdout(self):
