@@ -316,6 +316,9 @@ public:
                 co_return asio::const_buffer{};
             }
             if (progressed) continue;
+            // Beast reads at most what the buffer has room for (512 bytes when it has none):
+            // room for a whole chunk makes one read per chunk, not one per 512 bytes.
+            if (buf_.capacity() - buf_.size() < chunk_len_) buf_.reserve(buf_.size() + chunk_len_);
             auto [ec, n] = co_await http::async_read_some(conn_.stream, buf_, *parser_, use_nothrow);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {

@@ -272,6 +272,11 @@ public:
             if (std::size_t got = body_chunk_size - parser_.get().body().size) co_return asio::const_buffer{chunk_.get(), got};
             if (parser_.is_done()) co_return asio::const_buffer{};
             if (progressed) continue;
+            // Beast reads at most what the buffer has room for (512 bytes when it has none):
+            // room for a whole chunk makes one read per chunk, not one per 512 bytes.
+            if (const std::size_t room = std::min(body_chunk_size, buf_.max_size() - buf_.size());
+                buf_.capacity() - buf_.size() < room)
+                buf_.reserve(buf_.size() + room);
             c_.arm(read_timeout_);
             auto [ec, n] = co_await http::async_read_some(c_.sock, buf_, parser_, use_nothrow);
             c_.disarm();
