@@ -24,7 +24,7 @@ packages=(
 )
 # Only for `bench/` (load runs against peers); install with AILERON_BENCH=1.
 if [[ "${AILERON_BENCH:-0}" == 1 ]]; then
-  packages+=(wrk nginx-light haproxy)
+  packages+=(wrk nginx-light haproxy caddy)
 fi
 
 missing=()

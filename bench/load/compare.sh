@@ -5,13 +5,16 @@
 #   bench/load/compare.sh --report RAWFILE        # reprint the table of an earlier run
 #   TARGETS="nginx-static-1k aileron-static-1k nginx-static-1m aileron-static-1m" bench/load/compare.sh
 #                                                 # static files, 1 KiB and 1 MiB
+#   TARGETS="nginx-proxy-64k haproxy-64k aileron-proxy-64k nginx-proxy-close haproxy-close aileron-proxy-close" \
+#     bench/load/compare.sh                       # proxies: 64 KiB responses; a new connection per request
 # Each repeat measures every target once, in an order rotated by one per repeat, so no target is
 # always first after a switch. A measurement is redone (at most RETRIES times per run) when
 # processes outside the benchmark took more than OTHER_MAX % of the machine meanwhile.
 # Columns (medians over the repeats):
 #   rps       requests/s seen by wrk          spread  (max-min)/median of rps
 #   x_nginx   median of the per-repeat ratios rps/rps(nginx): the pair is measured close in time
-#             (for a static-file target, nginx is nginx-static of the same file)
+#             (for a static-file target, nginx is nginx-static of the same file; for a *-64k or
+#             *-close proxy target, it is nginx-proxy-64k or nginx-proxy-close)
 #   p50, p99  latency (ms) from wrk --latency errors  socket errors + non-2xx, summed
 #   cpu_us    CPU the target's own processes spent per request, in microseconds (from
 #             /proc/<pid>/stat: how hard it works for a request, whatever wrk got)
@@ -49,7 +52,7 @@ table() {  # table RAWFILE
     printf "%-12s %9s %7s %8s %8s %8s %7s %7s %7s\n", "target", "rps", "spread", "x_nginx", "p50_ms", "p99_ms", "errors", "cpu_us", "other%"
     for (i = 1; i <= nt; i++) {
       t = order[i]; m = med(rps[t]); sp = m > 0 ? 100 * (hi - lo) / m : 0
-      ref = match(t, /-static-/) ? "nginx" substr(t, RSTART) : "nginx"
+      ref = match(t, /-static-/) ? "nginx" substr(t, RSTART) : match(t, /-(64k|close)$/) ? "nginx-proxy" substr(t, RSTART) : "nginx"
       q = ""; for (r in reps) if (at[r, ref] > 0 && (r, t) in at) q = q " " at[r, t] / at[r, ref]
       printf "%-12s %9.0f %6.1f%% %8s %8.2f %8.2f %7d %7.1f %6d%%\n", t, m, sp,
         q == "" ? "-" : sprintf("%.2f", med(q)), med(p50[t]), med(p99[t]), err[t], med(cpu[t]), oth[t]
@@ -69,10 +72,19 @@ declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((B
   [aileron]=http://127.0.0.1:$((BASE + 2))/ [nginx-proxy]=http://127.0.0.1:$((BASE + 3))/
   [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/
   [aileron-static-1k]=http://127.0.0.1:$((BASE + 6))/1k.png [aileron-static-1m]=http://127.0.0.1:$((BASE + 6))/1m.png
-  [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.png [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.png)
+  [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.png [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.png
+  [nginx-proxy-64k]=http://127.0.0.1:$((BASE + 3))/64k [haproxy-64k]=http://127.0.0.1:$((BASE + 4))/64k
+  [aileron-proxy-64k]=http://127.0.0.1:$((BASE + 5))/64k
+  [nginx-proxy-close]=http://127.0.0.1:$((BASE + 3))/ [haproxy-close]=http://127.0.0.1:$((BASE + 4))/
+  [aileron-proxy-close]=http://127.0.0.1:$((BASE + 5))/
+  [caddy]=http://127.0.0.1:$((BASE + 9))/ [caddy-64k]=http://127.0.0.1:$((BASE + 9))/64k
+  [caddy-close]=http://127.0.0.1:$((BASE + 9))/)
 declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
   [aileron-proxy]=aileron-proxy [aileron-static-1k]=aileron-static [aileron-static-1m]=aileron-static
-  [nginx-static-1k]=nginx [nginx-static-1m]=nginx)
+  [nginx-static-1k]=nginx [nginx-static-1m]=nginx
+  [nginx-proxy-64k]=nginx [haproxy-64k]=haproxy [aileron-proxy-64k]=aileron-proxy
+  [nginx-proxy-close]=nginx [haproxy-close]=haproxy [aileron-proxy-close]=aileron-proxy
+  [caddy]=caddy [caddy-64k]=caddy [caddy-close]=caddy)
 for arg in "$@"; do   # extra NAME=URL targets: loopback only
   name=${arg%%=*} u=${arg#*=}
   [[ $u =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]] || { echo "not a loopback http:// URL: $u" >&2; exit 1; }
@@ -98,15 +110,17 @@ ticks_of() {  # utime+stime (clock ticks) summed over the given PIDs
   done
   echo "$sum"
 }
-all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k; do server_pids "$t"; done; }
+all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k caddy; do server_pids "$t"; done; }
 machine() {  # "total busy" ticks of all CPUs from /proc/stat (busy = user nice system irq softirq)
   awk 'NR == 1 { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 own_ticks() {  # this script plus every child it has reaped (wrk runs as one)
   local s; s=$(cat /proc/$$/stat); s=${s##*) }; set -- $s; echo $((${12} + ${13} + ${14} + ${15}))
 }
-wrk_once() {  # wrk_once SECONDS URL -> "rps p50_ms p99_ms errors requests"
-  timeout $(($1 + 10)) "${wrk_cmd[@]}" -t"$THREADS" -c"$CONNS" -d"$1"s --latency "$2" | awk '
+wrk_once() {  # wrk_once SECONDS URL [TARGET] -> "rps p50_ms p99_ms errors requests"
+  local extra=()   # *-close targets: a new connection for every request
+  [[ ${3:-} == *-close ]] && extra=(-H "Connection: close")
+  timeout $(($1 + 10)) "${wrk_cmd[@]}" -t"$THREADS" -c"$CONNS" -d"$1"s --latency "${extra[@]}" "$2" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
     / requests in / { n = $1 } /^Requests\/sec/ { rps = $2 }
@@ -133,7 +147,7 @@ for r in $(seq "$REPEATS"); do
       read -r pids <<< "$(server_pids "$t")" || true
       mine=$(all_server_pids | tr '\n' ' ')
       read -r tot0 busy0 < <(machine); own0=$(own_ticks); all0=$(ticks_of $mine); srv0=$(ticks_of $pids)
-      res=$(wrk_once "$DURATION" "${url[$t]}")
+      res=$(wrk_once "$DURATION" "${url[$t]}" "$t")
       read -r tot1 busy1 < <(machine); own1=$(own_ticks); all1=$(ticks_of $mine); srv1=$(ticks_of $pids)
       other=$(((busy1 - busy0 - (own1 - own0) - (all1 - all0)) * 100 / (tot1 - tot0 > 0 ? tot1 - tot0 : 1)))
       ((other < 0)) && other=0

@@ -50,7 +50,7 @@ if compgen -G "$RUN/*.pid" >/dev/null; then
   echo "servers from an earlier peers-up.sh are recorded in $RUN; run peers-down.sh first" >&2
   exit 1
 fi
-for off in 0 1 2 3 4 5 6 7; do
+for off in 0 1 2 3 4 5 6 7 8 9; do
   if ss -ltnH "sport = :$((BASE + off))" | grep -q .; then
     echo "port $((BASE + off)) is taken; pick another BASE" >&2
     exit 1
@@ -59,14 +59,15 @@ done
 
 echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
 up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
-astatic=$((BASE + 6)) nstatic=$((BASE + 7))
+astatic=$((BASE + 6)) nstatic=$((BASE + 7)) caddy_port=$((BASE + 9))
 mkdir -p "$RUN/static"
 head -c 1024 /dev/urandom > "$RUN/static/1k.png"
 head -c 1048576 /dev/urandom > "$RUN/static/1m.png"
+head -c 65536 /dev/urandom > "$RUN/static/64k.bin"   # the upstream's /64k
 render() {  # render TEMPLATE OUTFILE
   sed -e "s|@RUN@|$RUN|g" -e "s|@WORKERS@|$WORKERS|g" -e "s|@UPSTREAM_PORT@|$up|g" \
       -e "s|@ECHO_PORT@|$echo_port|g" -e "s|@PROXY_PORT@|$nproxy|g" -e "s|@HAPROXY_PORT@|$hap|g" \
-      -e "s|@STATIC_PORT@|$nstatic|g" \
+      -e "s|@STATIC_PORT@|$nstatic|g" -e "s|@CADDY_PORT@|$caddy_port|g" \
       "$here/peers/$1" > "$RUN/$2"
 }
 start_time() {  # field 22 of /proc/PID/stat (counted after the parenthesised command name)
@@ -93,11 +94,21 @@ start aileron-proxy "$aproxy" env AILERON_ADDR="127.0.0.1:$aproxy" AILERON_WORKE
 start aileron-static "$astatic" env AILERON_ADDR="127.0.0.1:$astatic" AILERON_WORKERS="$WORKERS" \
   STATIC_ROOT="$RUN/static" "$AILERON_BIN" -f "$here/static.yaml"
 
+# Caddy (Debian package caddy) is a peer when installed: GOMAXPROCS gives it the same cores.
+checked="upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy 
+         aileron-static:$astatic nginx-static:$nstatic"
+if command -v caddy >/dev/null 2>&1; then
+  render Caddyfile Caddyfile
+  mkdir -p "$RUN/caddy-home"
+  start caddy "$caddy_port" env GOMAXPROCS="$WORKERS" HOME="$RUN/caddy-home" XDG_DATA_HOME="$RUN/caddy-home" \
+    XDG_CONFIG_HOME="$RUN/caddy-home" caddy run --adapter caddyfile --config "$RUN/Caddyfile"
+  checked="$checked caddy:$caddy_port"
+fi
+
 # Every listener must answer 200 within ~10 s; otherwise stop everything and show why.
 printf '%-12s %-8s %-24s %s\n' NAME PID URL STATUS
 failed=0
-for t in upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy \
-         aileron-static:$astatic nginx-static:$nstatic; do
+for t in $checked; do
   name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down path=/
   pidname=${pidname%-static}
   [ "$name" = aileron-proxy ] && pidname=aileron-proxy
