@@ -13,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -189,6 +190,32 @@ TEST_CASE("a slow verification does not hold up other requests on the same event
     asio::co_spawn(ioc, run(fast_chain, "plain", ""), asio::detached);
     ioc.run();
     CHECK(finished == std::vector<std::string>{"plain", "hashed"});
+}
+
+TEST_CASE("with too many verifications pending a request gets 503 with Retry-After", "[authn][basic]") {
+    // PBKDF2 of AILERON's user4 (salt "1234567890", 1024 iterations), hex.
+    test::temp_file f{"user4:31323334353637383930d28c551ba27d9b733be0ab0b5e14e79099c796fbd53eeaa4ed2e8b27099cc078\n"};
+    basic_authn::config c = from_file(f);
+    c.file_provider->encoding = middlewares::authn::encoding_type::base16;
+    c.password_crypt.emplace().pbkdf2 = middlewares::authn::pbkdf2_spec{.salt_len = 10, .iter = 1024};
+    static_chain chain{test::text_handler{}, basic_authn{c}};
+    asio::io_context ioc;
+    std::vector<response> answers;
+    const std::size_t n = middlewares::authn::password_hasher::max_pending_verifications + 2;
+    auto one = [&]() -> task<void> {
+        request req{http::verb::get, "/"};
+        req.set(http::field::authorization, test::basic_credentials("user4", "password4"));
+        answers.push_back(co_await chain(req));
+    };
+    for (std::size_t i = 0; i < n; ++i) asio::co_spawn(ioc, one(), asio::detached);
+    ioc.run();
+    REQUIRE(answers.size() == n);
+    auto busy = std::count_if(answers.begin(), answers.end(), [](const response& r) {
+        return r.result() == http::status::service_unavailable && r[http::field::retry_after] == "1";
+    });
+    CHECK(busy == 2);
+    CHECK(std::count_if(answers.begin(), answers.end(), [](const response& r) { return r.result() == http::status::ok; }) ==
+          static_cast<long>(n - 2));
 }
 
 TEST_CASE("users come from numbered environment variable pairs", "[authn][basic]") {

@@ -4,7 +4,12 @@
 
 #include "support/test_support.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 // The salted vectors are AILERON's own (examples/authn-basic/users.list, salt "1234567890"),
 // checked against Debian's tools:
@@ -125,18 +130,41 @@ TEST_CASE("hash parameters the libraries cannot use are refused with the field t
 }
 
 TEST_CASE("verify_off_loop hashes on another thread and resumes on the caller's", "[authn][password]") {
+    using verification = password_hasher::verification;
     password_crypt_spec p;
     p.pbkdf2 = pbkdf2_spec{.salt_len = 10, .iter = 1024, .key_len = 32};
     const password_hasher h{p};
     const std::string stored =
         unhex("31323334353637383930d28c551ba27d9b733be0ab0b5e14e79099c796fbd53eeaa4ed2e8b27099cc078");
-    auto run = [&](std::string pw) -> task<std::pair<bool, bool>> {
+    auto run = [&](std::string pw) -> task<std::pair<verification, bool>> {
         const auto before = std::this_thread::get_id();
-        bool ok = co_await h.verify_off_loop(stored, std::move(pw));
-        co_return std::pair{ok, std::this_thread::get_id() == before};
+        verification v = co_await h.verify_off_loop(stored, std::move(pw));
+        co_return std::pair{v, std::this_thread::get_id() == before};
     };
-    auto [ok, same_thread] = test::run_task(run("password4"));
-    CHECK(ok);
+    auto [v, same_thread] = test::run_task(run("password4"));
+    CHECK(v == verification::match);
     CHECK(same_thread);
-    CHECK_FALSE(test::run_task(run("nope")).first);
+    CHECK(test::run_task(run("nope")).first == verification::mismatch);
+}
+
+TEST_CASE("verify_off_loop refuses to queue more than its limit of verifications", "[authn][password]") {
+    using verification = password_hasher::verification;
+    password_crypt_spec p;
+    p.pbkdf2 = pbkdf2_spec{.salt_len = 10, .iter = 1024, .key_len = 32};
+    const password_hasher h{p};
+    const std::string stored =
+        unhex("31323334353637383930d28c551ba27d9b733be0ab0b5e14e79099c796fbd53eeaa4ed2e8b27099cc078");
+    // Every coroutine starts (and queues its hash) before any completion is handled on this loop.
+    asio::io_context ioc;
+    std::vector<verification> results;
+    const std::size_t n = password_hasher::max_pending_verifications + 3;
+    for (std::size_t i = 0; i < n; ++i)
+        asio::co_spawn(ioc, h.verify_off_loop(stored, "password4"),
+                       [&](std::exception_ptr, verification v) { results.push_back(v); });
+    ioc.run();
+    REQUIRE(results.size() == n);
+    CHECK(std::count(results.begin(), results.end(), verification::busy) == 3);
+    CHECK(std::count(results.begin(), results.end(), verification::match) ==
+          static_cast<long>(password_hasher::max_pending_verifications));
+    CHECK(test::run_task(h.verify_off_loop(stored, "password4")) == verification::match);   // counts went back
 }

@@ -10,7 +10,8 @@
 /// still carries the challenge. A user who passes goes on with claims `{Basic, name, attrs}`
 /// in the request and, unless `keepCredentials`, without the Authorization header.
 ///
-/// Hashed passwords are verified on a small pool of hashing threads, never on the event loop.
+/// Hashed passwords are verified on a small pool of hashing threads, never on the event loop;
+/// with too many verifications pending in the process, a request gets 503 with `Retry-After`.
 /// A successful verification is remembered by the worker thread for 5 minutes as an HMAC of the
 /// password under a random per-middleware key, so a client that sends the same credentials on
 /// every request costs one hash, not one per request. Failures are never remembered.
@@ -86,19 +87,15 @@ public:
     template <handler Next>
     task<response> operator()(request& req, Next next) const {
         attempt a;
-        switch (check(req, a)) {
-        case verdict::pass: break;
-        case verdict::verify:
-            if (!co_await verify(a)) co_return reject(req, a);
-            break;
-        default: co_return reject(req, a);
-        }
+        verdict v = check(req, a);
+        if (v == verdict::verify) v = co_await verify(a);
+        if (v != verdict::pass) co_return reject(req, a, v);
         admit(req, a);
         co_return co_await next(req);
     }
 
 private:
-    enum class verdict { pass, verify, fail };
+    enum class verdict { pass, verify, fail, busy };
     struct user;
     /// One request's credentials, decoded into the request's own coroutine frame.
     struct attempt {
@@ -113,8 +110,8 @@ private:
     static std::shared_ptr<const state> load(const config& cfg);
 
     verdict check(request& req, attempt& a) const;
-    task<bool> verify(const attempt& a) const;
-    response reject(request& req, const attempt& a) const;
+    task<verdict> verify(const attempt& a) const;
+    response reject(request& req, const attempt& a, verdict v) const;
     void admit(request& req, const attempt& a) const;
 
     std::shared_ptr<const state> s_;

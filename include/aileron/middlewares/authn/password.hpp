@@ -9,12 +9,13 @@
 ///
 /// A verification costs tens of milliseconds of CPU by design. `verify_off_loop` runs it on a
 /// small process-wide pool of hashing threads, so an event loop keeps serving other
-/// connections meanwhile.
+/// connections meanwhile, and refuses to queue more than `max_pending_verifications`.
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/http.hpp>
 #include <aileron/middlewares/authn/secrets.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -123,9 +124,15 @@ public:
     /// Whether `password` matches `stored`. The final compare is constant-time.
     bool verify(std::string_view stored, std::string_view password) const;
 
-    /// `verify` on the hashing threads; the awaiting coroutine resumes on its own executor.
+    enum class verification { match, mismatch, busy };
+    /// How many verifications the process queues or runs at once; more are refused as `busy`.
+    static constexpr std::size_t max_pending_verifications = 128;
+
+    /// `verify` on the hashing threads (at most 4); the awaiting coroutine resumes on its own
+    /// executor. `busy`, without hashing, when `max_pending_verifications` are already pending
+    /// in the process: a flood of guesses then holds neither unbounded memory nor a shutdown.
     /// `stored` must outlive the call; `password` is copied.
-    task<bool> verify_off_loop(std::string_view stored, std::string password) const;
+    task<verification> verify_off_loop(std::string_view stored, std::string password) const;
 
 private:
     scheme scheme_ = scheme::plain;

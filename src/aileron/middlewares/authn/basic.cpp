@@ -154,19 +154,29 @@ basic_authn::verdict basic_authn::check(request& req, attempt& a) const {
     return crypto::equal(given, known) ? verdict::pass : verdict::verify;
 }
 
-task<bool> basic_authn::verify(const attempt& a) const {
-    const bool ok = co_await s_->hasher.verify_off_loop(a.who->secret, std::string{a.password});
-    if (ok) {   // back on the worker thread: remember it there
-        verified_entry& e = slot(s_->id, a.who);
-        e.instance = s_->id;
-        e.who = a.who;
-        s_->remember_mac->compute(a.password, e.mac);
-        e.until = std::chrono::steady_clock::now() + remember_for;
-    }
-    co_return ok;
+task<basic_authn::verdict> basic_authn::verify(const attempt& a) const {
+    using verification = authn::password_hasher::verification;
+    const verification v = co_await s_->hasher.verify_off_loop(a.who->secret, std::string{a.password});
+    if (v == verification::busy) co_return verdict::busy;
+    if (v == verification::mismatch) co_return verdict::fail;
+    // Back on the worker thread: remember the password there.
+    verified_entry& e = slot(s_->id, a.who);
+    e.instance = s_->id;
+    e.who = a.who;
+    s_->remember_mac->compute(a.password, e.mac);
+    e.until = std::chrono::steady_clock::now() + remember_for;
+    co_return verdict::pass;
 }
 
-response basic_authn::reject(request& req, const attempt& a) const {
+response basic_authn::reject(request& req, const attempt& a, verdict v) const {
+    if (v == verdict::busy) {
+        const logger& log = services_.log(req);
+        if (log.enabled(log_level::warn))
+            log.warn("basic authentication: too many password verifications pending", {{"user", a.name}});
+        return services_.error(req, http_error{.status = http::status::service_unavailable,
+                                               .message = "too many password verifications pending",
+                                               .headers = {{"Retry-After", "1"}}});
+    }
     if (a.had_credentials) {
         const logger& log = services_.log(req);
         if (log.enabled(log_level::debug))

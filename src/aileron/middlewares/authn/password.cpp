@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <memory>
 #include <stdexcept>
@@ -257,6 +258,9 @@ bool password_hasher::verify(std::string_view stored, std::string_view password)
 
 namespace {
 
+/// Verifications queued or running, in the whole process (only the slow path touches it).
+std::atomic<std::size_t> pending_verifications{0};
+
 /// The hashing threads: at most 4 (so at most 4 hashes' memory at once), fewer on smaller machines.
 asio::thread_pool& hashing_pool() {
     static asio::thread_pool pool{std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4)};
@@ -265,7 +269,13 @@ asio::thread_pool& hashing_pool() {
 
 }  // namespace
 
-task<bool> password_hasher::verify_off_loop(std::string_view stored, std::string password) const {
+task<password_hasher::verification> password_hasher::verify_off_loop(std::string_view stored,
+                                                                     std::string password) const {
+    struct pending {   // counted from here until the frame ends, however it ends
+        ~pending() { pending_verifications.fetch_sub(1, std::memory_order_relaxed); }
+    } counted;
+    if (pending_verifications.fetch_add(1, std::memory_order_relaxed) >= max_pending_verifications)
+        co_return verification::busy;
     // The lambda captures views only: `password` lives in this frame until the co_await ends.
     // (GCC 12 relocates a coroutine lambda's closure without its move constructor, so a captured
     // std::string would keep pointing at its old short-string buffer.)
@@ -274,7 +284,7 @@ task<bool> password_hasher::verify_off_loop(std::string_view stored, std::string
         [this, stored, pw = std::string_view{password}]() -> task<bool> { co_return verify(stored, pw); },
         asio::use_awaitable);
     OPENSSL_cleanse(password.data(), password.size());
-    co_return ok;
+    co_return ok ? verification::match : verification::mismatch;
 }
 
 }  // namespace aileron::middlewares::authn
