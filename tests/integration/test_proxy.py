@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import json
 import socket
+import subprocess
 import time
 import unittest
 
@@ -215,6 +216,30 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(rest, b"data: 1\n\ndata: 2\n\n")
         finally:
             conn.close()
+
+    def test_server_sent_events_reach_curl_as_the_upstream_flushes_them(self):
+        curl = subprocess.Popen(["curl", "-N", "-s", "--max-time", "20", "http://127.0.0.1:%d/chunks?n=3&delay=0.8"
+                                 % self.gw.port], stdout=subprocess.PIPE)
+        try:
+            self.assertEqual(curl.stdout.readline(), b"data: 0\n")
+            # The upstream has two more events to send, 0.8 s apart: curl is still reading.
+            self.assertIsNone(curl.poll(), "curl got the whole stream at once")
+            rest = curl.stdout.read()
+            self.assertEqual(rest, b"\ndata: 1\n\ndata: 2\n\n")
+            self.assertEqual(curl.wait(10), 0)
+        finally:
+            curl.kill()
+            curl.stdout.close()
+            curl.wait()
+
+    def test_an_upstream_reset_in_the_middle_of_its_headers_is_a_502(self):
+        resp = self.get("/reset-mid-headers")
+        self.assertEqual(resp.status, 502)
+        self.assertEqual(self.get("/size/10").status, 200)   # and the gateway goes on
+
+    def test_a_slow_drip_of_a_body_arrives_whole(self):
+        resp = self.get("/drip?n=6&delay=0.15")
+        self.assertEqual((resp.status, resp.body), (200, b"dddddd"))
 
     def test_upstream_connections_are_reused_across_requests(self):
         for _ in range(3):   # warm up: whatever connection the pool holds

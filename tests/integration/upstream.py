@@ -8,6 +8,8 @@ Endpoints:
   /chunks?n=K&delay=S  200 text/event-stream, chunked, K events `data: i`, S seconds apart
   /status/N            status N, small body
   /close-mid-body      announces 1000 bytes, sends 10, closes
+  /reset-mid-headers   sends half a status line and headers, then resets the connection (RST)
+  /drip?n=N&delay=S    200 with N bytes (Content-Length), one byte every S seconds
   /garbage             a response that is not HTTP
   /ws                  with `Upgrade: websocket`: 101, then echoes raw bytes until the client closes
   /ws-wrong            101 to a protocol nobody asked for
@@ -21,6 +23,7 @@ Every handled request is recorded in `requests` (method, path, headers, body, pe
 import http.server
 import json
 import socket
+import struct
 import sys
 import threading
 import time
@@ -102,6 +105,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif url.path == "/reset-mid-headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/pl")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()   # with linger 0: a reset, not a clean close
+        elif url.path == "/drip":
+            q = urllib.parse.parse_qs(url.query)
+            n, delay = int(q.get("n", ["5"])[0]), float(q.get("delay", ["0.1"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            for _ in range(n):
+                self.wfile.write(b"d")
+                self.wfile.flush()
+                time.sleep(delay)
         elif url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             # Switches protocols, then echoes raw bytes back until the client closes.
             self.send_response(101)
