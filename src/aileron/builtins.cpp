@@ -8,6 +8,7 @@
 #include <aileron/handlers/http_handler.hpp>
 #include <aileron/handlers/static_file.hpp>
 #include <aileron/handlers/template.hpp>
+#include <aileron/log/http_logger.hpp>
 #include <aileron/log/slogger.hpp>
 #include <aileron/meters/prometheus_meter.hpp>
 #include <aileron/middlewares/authn/basic.hpp>
@@ -36,6 +37,7 @@ void register_builtins(registry& reg) {
     reg.add<entrypoint>();
     reg.add<server::http_server_resource>();
     reg.add<slogger>();
+    reg.add<http_logger>();
     reg.add<proxy::reverse_proxy>();
     reg.add<client::http_client>();
     reg.add<handlers::static_file>();

@@ -148,6 +148,7 @@ class SLoggerTest(unittest.TestCase):
         gw = Gateway(config("  fieldReplacers:\n    - field: msg\n      replacer: {regexp: {pattern: \"(\"}}\n"),
                      wait_for=[])
         gw.start()
+        self.addCleanup(gw.kill)
         self.assertEqual(gw.wait(), 1)
         self.assertIn("spec.fieldReplacers[0].replacer", gw.stderr)
         self.assertIn("invalid pattern", gw.stderr)
@@ -225,6 +226,7 @@ class FileOutputTest(unittest.TestCase):
     def test_a_bad_cron_expression_is_refused_at_load_with_the_field_path(self):
         gw = Gateway(config("  logOutput: {outputTarget: File, cron: \"0 25 * * *\"}\n"), wait_for=[])
         gw.start()
+        self.addCleanup(gw.kill)
         self.assertEqual(gw.wait(), 1)
         self.assertIn("spec.logOutput.cron", gw.stderr)
         self.assertIn("invalid hour", gw.stderr)
@@ -232,6 +234,7 @@ class FileOutputTest(unittest.TestCase):
     def test_a_log_dir_that_cannot_be_created_is_reported_at_startup(self):
         gw = Gateway(config("  logOutput: {outputTarget: File, logDir: /proc/aileron-no-such-dir}\n"), wait_for=[])
         gw.start()
+        self.addCleanup(gw.kill)
         self.assertEqual(gw.wait(), 1)
         self.assertIn("spec.logOutput", gw.stderr)
         self.assertIn("cannot create directory /proc/aileron-no-such-dir", gw.stderr)
@@ -285,6 +288,7 @@ class NamedLoggerTest(unittest.TestCase):
         gw = Gateway(NAMED.replace("  loggers: [{apiVersion: core/v1, kind: SLogger, name: files}]\n", ""),
                      wait_for=[])
         gw.start()
+        self.addCleanup(gw.kill)
         self.assertEqual(gw.wait(), 1)
         self.assertIn("metadata.logger: core/v1/SLogger/default/files is not a logger the Entrypoint registers",
                       gw.stderr)

@@ -147,6 +147,9 @@ public:
     std::vector<std::pair<std::string, std::string>> params;
     const error_handler* errors = nullptr;
     const logger* log = nullptr;
+    /// The access-log id of the request while an HTTPLogger middleware runs the rest of the
+    /// chain, else empty: an HTTPLogger tripperware gives the upstream records the same id.
+    std::string_view log_id;
     /// The client's session while a SessionMiddleware runs the rest of the chain, else null
     /// (`core/session.hpp`).
     session_data* session = nullptr;
@@ -238,6 +241,8 @@ public:
     /// Streams the body from `src` instead of body(); the server writes it piece by piece.
     void set_stream(std::unique_ptr<body_source> src) noexcept { stream_ = std::move(src); }
     body_source* stream() const noexcept { return stream_.get(); }
+    /// Hands the streamed body over (a middleware that wraps it sets the wrapper back).
+    std::unique_ptr<body_source> take_stream() noexcept { return std::move(stream_); }
 
     /// With a 101 status: what takes over the connection once the 101 is written.
     void set_upgrade(std::unique_ptr<upgrade_handler> u) noexcept { upgrade_ = std::move(u); }

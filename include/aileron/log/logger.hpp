@@ -12,6 +12,7 @@
 #include <aileron/log/time_layout.hpp>
 #include <aileron/log/time_zone.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -109,7 +110,17 @@ public:
     void log(log_level l, std::string_view msg, F&& fill,
              std::source_location where = std::source_location::current()) const {
         if (!enabled(l)) return;
-        log_record& r = begin(l, msg, where);
+        log_record& r = begin(l, msg, std::chrono::system_clock::now(), where);
+        fill(r);
+        end(r);
+    }
+
+    /// The same with the record's time given (a caller that read the clock already).
+    template <class F>
+    void log_at(log_level l, std::string_view msg, std::chrono::system_clock::time_point when, F&& fill,
+                std::source_location where = std::source_location::current()) const {
+        if (!enabled(l)) return;
+        log_record& r = begin(l, msg, when, where);
         fill(r);
         end(r);
     }
@@ -150,12 +161,24 @@ public:
 
 private:
     friend class log_record;
-    log_record& begin(log_level l, std::string_view msg, const std::source_location& where) const;
+    log_record& begin(log_level l, std::string_view msg, std::chrono::system_clock::time_point now,
+                      const std::source_location& where) const;
     void end(log_record& r) const;
+    /// `{"time":"..."` and `,"datetime":{...}` of the current tick, per thread.
+    struct stamp_cache {
+        std::uint64_t owner = 0;   ///< the logger's serial (addresses get reused)
+        std::int64_t key = -1;
+        std::string time, datetime;
+    };
+    const stamp_cache& stamps(const civil_time& c, std::int64_t ns) const;
+    /// `,"location":{...}` of a call site, formatted once per thread.
+    std::string_view location_json(const std::source_location& where, std::string_view file) const;
     static std::string format_dropped(std::uint64_t n, const void* self);
 
     options opt_;
     time_layout output_layout_, date_layout_, time_layout_;
+    std::int64_t tick_ns_ = 1'000'000;     ///< the finest unit the layouts print
+    std::uint64_t serial_;                 ///< unique per logger in the process
     std::unique_ptr<log_writer> writer_;   ///< null: discard
 };
 

@@ -36,9 +36,9 @@ public:
         return s;
     }
 
-    /// Whether the layout prints anything finer than seconds (a cached second-resolution
-    /// prefix cannot be reused then).
-    bool has_fraction() const noexcept { return has_fraction_; }
+    /// The most fractional-second digits the layout prints (0: whole seconds): a formatted
+    /// time can be reused for as long as this precision does not change it.
+    unsigned fraction_digits() const noexcept { return fraction_digits_; }
     const std::string& layout() const noexcept { return layout_; }
 
     enum class element : std::uint8_t;
@@ -52,7 +52,7 @@ private:
     };
     std::string layout_;
     std::vector<part> parts_;
-    bool has_fraction_ = false;
+    unsigned fraction_digits_ = 0;
 };
 
 }  // namespace aileron

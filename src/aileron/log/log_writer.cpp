@@ -163,9 +163,10 @@ bool log_writer::push(std::string_view record) noexcept {
     }
     h += need;
     r->head.store(h, std::memory_order_release);
-    // Wake the writer if it sleeps. The fence orders the store of head before the load of the
-    // flag, against the writer's store of the flag before its last look at the rings.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Wake the writer if it sleeps. No fence orders the store of head before this load (a
+    // locked instruction per record costs more than the rest of push): a record pushed just as
+    // the writer goes to sleep can miss the wake-up, and then waits for the next record's push,
+    // which sees the flag, or for the writer's timed wake-up (100 ms), whichever comes first.
     if (sleeping_.load(std::memory_order_relaxed)) wake();
     return true;
 }
@@ -266,7 +267,7 @@ void log_writer::run() {
             continue;
         }
         lock.lock();
-        auto until = std::min(sink_->next_tick(), system_clock::now() + milliseconds{200});
+        auto until = std::min(sink_->next_tick(), system_clock::now() + milliseconds{100});
         wake_cv_.wait_until(lock, until, [this] {
             return stop_ || flush_requested_ != flush_done_ || !sleeping_.load(std::memory_order_relaxed);
         });

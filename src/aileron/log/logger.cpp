@@ -2,11 +2,14 @@
 
 #include <aileron/detail/quote.hpp>
 
+#include <array>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 #include <unistd.h>
@@ -17,16 +20,38 @@ void append_json_string(std::string& out, std::string_view s) {
     detail::append_quoted(out, s, detail::go_json_quote);
 }
 
+namespace {
+
+/// Bytes that go into a JSON string as they are: printable ASCII but `"` and `\`.
+constexpr auto json_plain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return t;
+}();
+
+}  // namespace
+
 void append_log_json_string(std::string& out, std::string_view s) {
+    // The common case, nothing to escape: one resize and one copy.
+    std::size_t plain = 0;
+    while (plain < s.size() && json_plain[static_cast<unsigned char>(s[plain])]) ++plain;
+    const std::size_t at = out.size();
+    if (plain == s.size()) {
+        out.resize(at + s.size() + 2);
+        char* p = out.data() + at;
+        *p = '"';
+        std::memcpy(p + 1, s.data(), s.size());
+        p[s.size() + 1] = '"';
+        return;
+    }
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
-    std::size_t run = 0;   // start of the bytes not yet copied
-    auto flush_run = [&](std::size_t i) {
-        out.append(s.data() + run, i - run);
-    };
-    for (std::size_t i = 0; i < s.size();) {
+    out.append(s.data(), plain);
+    std::size_t run = plain;   // start of the bytes not yet copied
+    auto flush_run = [&](std::size_t i) { out.append(s.data() + run, i - run); };
+    for (std::size_t i = plain; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (json_plain[c]) {
             ++i;
             continue;
         }
@@ -241,6 +266,13 @@ logger::logger(options opt) : logger(opt, sink_for(opt.target)) {}
 logger::logger(options opt, std::unique_ptr<log_sink> sink)
     : opt_(std::move(opt)), output_layout_(opt_.output_time_format), date_layout_(opt_.date_format),
       time_layout_(opt_.time_format) {
+    static std::atomic<std::uint64_t> serials{0};
+    serial_ = serials.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Formatted times are reused within the finest unit any of the three layouts prints.
+    const unsigned digits = std::max({output_layout_.fraction_digits(), date_layout_.fraction_digits(),
+                                      time_layout_.fraction_digits()});
+    tick_ns_ = 1'000'000'000;
+    for (unsigned i = 0; i < digits; ++i) tick_ns_ /= 10;
     if (sink && opt_.target != output::discard) {
         writer_ = std::make_unique<log_writer>(std::move(sink), log_writer::options{opt_.queue_bytes});
         writer_->set_drop_formatter(&logger::format_dropped, this);
@@ -265,7 +297,8 @@ logger::options logger::options_from_env() {
     return o;
 }
 
-log_record& logger::begin(log_level l, std::string_view msg, const std::source_location& where) const {
+log_record& logger::begin(log_level l, std::string_view msg, std::chrono::system_clock::time_point now,
+                          const std::source_location& where) const {
     // One record buffer per thread and nesting depth (a value that logs while it is formatted
     // gets its own), reused from record to record: no allocation once warm.
     auto& st = record_stack;
@@ -278,7 +311,6 @@ log_record& logger::begin(log_level l, std::string_view msg, const std::source_l
     r.skip_depth_ = 0;
 
     using namespace std::chrono;
-    const auto now = system_clock::now();
     const auto ns = duration_cast<nanoseconds>(now.time_since_epoch()).count();
     const std::int64_t secs = ns / 1'000'000'000;
     const auto nanos = static_cast<std::uint32_t>(ns % 1'000'000'000);
@@ -296,33 +328,93 @@ log_record& logger::begin(log_level l, std::string_view msg, const std::source_l
         r.line_ += msg;
         return r;
     }
-    r.line_ += R"({"time":)";
-    r.stamp_.clear();
-    output_layout_.append(r.stamp_, c, nanos);
-    append_log_json_string(r.line_, r.stamp_);
+    if (!opt_.field_replacers.empty()) {
+        // Every field goes through add(), where the replacers are.
+        r.line_ += R"({"time":)";
+        r.stamp_.clear();
+        output_layout_.append(r.stamp_, c, nanos);
+        append_log_json_string(r.line_, r.stamp_);
+        r.first_.back() = false;
+        r.add("level", level_name(l));
+        r.add("msg", msg);
+        if (!opt_.no_datetime) {
+            r.open("datetime");
+            std::string& sv = r.stamp_;
+            sv.clear();
+            date_layout_.append(sv, c, nanos);
+            const std::size_t date_end = sv.size();
+            time_layout_.append(sv, c, nanos);
+            r.add("date", std::string_view{sv}.substr(0, date_end));
+            r.add("time", std::string_view{sv}.substr(date_end));
+            r.add("zone", opt_.zone.name());
+            r.close();
+        }
+        if (!opt_.no_location) {
+            r.open("location");
+            r.add("file", file);
+            r.add("func", where.function_name());
+            r.add("line", static_cast<std::int64_t>(where.line()));
+            r.close();
+        }
+        return r;
+    }
+    // Without replacers the parts that do not change from record to record are formatted once
+    // and reused: the times for as long as their precision allows, the location per call site.
+    const stamp_cache& stamp = stamps(c, ns);
+    r.line_ += stamp.time;
     r.first_.back() = false;
     r.add("level", level_name(l));
     r.add("msg", msg);
-    if (!opt_.no_datetime) {
-        r.open("datetime");
-        std::string& s = r.stamp_;
-        s.clear();
-        date_layout_.append(s, c, nanos);
-        const std::size_t date_end = s.size();
-        time_layout_.append(s, c, nanos);
-        r.add("date", std::string_view{s}.substr(0, date_end));
-        r.add("time", std::string_view{s}.substr(date_end));
-        r.add("zone", opt_.zone.name());
-        r.close();
-    }
-    if (!opt_.no_location) {
-        r.open("location");
-        r.add("file", file);
-        r.add("func", where.function_name());
-        r.add("line", static_cast<std::int64_t>(where.line()));
-        r.close();
-    }
+    if (!opt_.no_datetime) r.line_ += stamp.datetime;
+    if (!opt_.no_location) r.line_ += location_json(where, file);
     return r;
+}
+
+const logger::stamp_cache& logger::stamps(const civil_time& c, std::int64_t ns) const {
+    thread_local stamp_cache cache;
+    const std::int64_t key = ns / tick_ns_;
+    if (cache.owner == serial_ && cache.key == key) return cache;
+    const auto nanos = static_cast<std::uint32_t>(ns % 1'000'000'000);
+    cache.owner = serial_;
+    cache.key = key;
+    cache.time.assign(R"({"time":)");
+    std::string s;
+    output_layout_.append(s, c, nanos);
+    append_log_json_string(cache.time, s);
+    cache.datetime.assign(R"(,"datetime":{"date":)");
+    s.clear();
+    date_layout_.append(s, c, nanos);
+    append_log_json_string(cache.datetime, s);
+    cache.datetime += R"(,"time":)";
+    s.clear();
+    time_layout_.append(s, c, nanos);
+    append_log_json_string(cache.datetime, s);
+    cache.datetime += R"(,"zone":)";
+    append_log_json_string(cache.datetime, opt_.zone.name());
+    cache.datetime += '}';
+    return cache;
+}
+
+std::string_view logger::location_json(const std::source_location& where, std::string_view file) const {
+    struct entry {
+        const char* file;
+        const char* func;
+        std::uint_least32_t line;
+        std::string json;
+    };
+    thread_local std::vector<entry> sites;
+    for (const auto& e : sites)
+        if (e.line == where.line() && e.file == where.file_name() && e.func == where.function_name()) return e.json;
+    std::string json = R"(,"location":{"file":)";
+    append_log_json_string(json, file);
+    json += R"(,"func":)";
+    append_log_json_string(json, where.function_name());
+    json += R"(,"line":)";
+    append_int(json, static_cast<std::int64_t>(where.line()));
+    json += '}';
+    if (sites.size() >= 256) sites.clear();   // call sites are few; this only bounds odd cases
+    sites.push_back(entry{where.file_name(), where.function_name(), where.line(), std::move(json)});
+    return sites.back().json;
 }
 
 void logger::end(log_record& r) const {

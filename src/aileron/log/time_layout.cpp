@@ -108,6 +108,14 @@ constexpr std::string_view long_months[] = {"January", "February", "March",     
 constexpr std::string_view long_days[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
 void append_int(std::string& out, std::int64_t v, int width, char pad = '0') {
+    if (v >= 0 && v < 100 && width <= 2) {
+        // The usual case (months, days, hours, minutes, seconds): no conversion loop.
+        char two[2] = {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)};
+        if (v >= 10) out.append(two, 2);
+        else if (width == 2) (out += pad) += two[1];
+        else out += two[1];
+        return;
+    }
     if (v < 0) {
         out += '-';
         v = -v;
@@ -165,7 +173,7 @@ time_layout::time_layout(std::string_view layout) : layout_(layout) {
         if (e == el::frac0 || e == el::frac9) {
             p.sep = layout[i];
             p.digits = static_cast<std::uint8_t>(std::min<std::size_t>(n - 1, 9));
-            has_fraction_ = true;
+            fraction_digits_ = std::max<unsigned>(fraction_digits_, p.digits);
         }
         parts_.push_back(std::move(p));
         i += n;
