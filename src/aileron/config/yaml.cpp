@@ -279,6 +279,41 @@ private:
     bool gave_up_ = false;
 };
 
+/// The offset of the first byte of `text` that is not part of well-formed UTF-8 (no overlong
+/// forms, surrogates or code points past U+10FFFF), or npos.
+std::size_t
+first_invalid_utf8(std::string_view text) noexcept
+{
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n;) {
+        const unsigned char c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;   // the range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;          // overlong
+            else if (c == 0xED) hi = 0x9F;     // surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;          // overlong
+            else if (c == 0xF4) hi = 0x8F;     // past U+10FFFF
+        } else {
+            return i;
+        }
+        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return i;
+        for (std::size_t k = 2; k < len; ++k)
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 bool
@@ -291,6 +326,18 @@ void
 parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::string_view format_name,
            std::vector<document>& out, diagnostics& diag)
 {
+    // YAML and JSON are Unicode: bytes that are not UTF-8 are an error (as in AILERON's yaml.v3),
+    // not passed on into values that no printer could write back.
+    if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+        const std::string_view before = text.substr(0, bad);
+        const auto newlines = std::count(before.begin(), before.end(), '\n');
+        const std::size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+        static constexpr char hex[] = "0123456789ABCDEF";
+        const auto byte = static_cast<unsigned char>(text[bad]);
+        diag.add(mark{file, first_line + static_cast<int>(newlines), static_cast<int>(bad - line_start) + 1},
+                 "invalid " + std::string(format_name) + ": not UTF-8 (byte 0x" + hex[byte >> 4] + hex[byte & 15] + ")");
+        return;
+    }
     converter conv(text, file, first_line, diag);
     try {
         const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));

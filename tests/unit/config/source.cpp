@@ -284,6 +284,33 @@ TEST_CASE("a YAML syntax error names file:line:col, counted from the top of the 
     CHECK_THAT(p.to_string(), Catch::StartsWith("bad.yaml:5:") && Catch::Contains("invalid YAML"));
 }
 
+TEST_CASE("a YAML or JSON document that is not UTF-8 is a problem at the bad byte", "[config][source][yaml]")
+{
+    // Found by fuzz_config: yaml-cpp took the byte 0x9C into a key, and the TOML printer then wrote
+    // a file that no TOML parser reads.
+    diagnostics diag;
+    const auto docs = parse("kind: A\n---\nspec:\n  \x9c" "atchType: Prefix\n", format::yaml, diag, "bad.yaml");
+    CHECK(docs.size() == 1);   // the first document is still read
+    REQUIRE(diag.problems().size() == 1);
+    CHECK(diag.problems()[0].to_string() == "bad.yaml:4:3: invalid YAML: not UTF-8 (byte 0x9C)");
+
+    diagnostics json;
+    parse("{\"a\": \"\xed\xa0\x80\"}\n", format::json, json, "x.json");   // a UTF-16 surrogate
+    REQUIRE(json.problems().size() == 1);
+    CHECK(json.problems()[0].to_string() == "x.json:1:8: invalid JSON: not UTF-8 (byte 0xED)");
+
+    for (std::string_view bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xf8", "\xe2\x82"}) {
+        diagnostics d;
+        parse("k: \"" + std::string(bad) + "\"\n", format::yaml, d);
+        CHECK_FALSE(d.ok());
+    }
+    diagnostics ok;
+    const auto good = parse("k: \"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n", format::yaml, ok);   // é € 😀
+    CHECK(ok.ok());
+    REQUIRE(good.size() == 1);
+    CHECK(at(good[0].root, {"k"}).as_string() == "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
 //----------------------------------------------------------------------------------------------
 // JSON
 
