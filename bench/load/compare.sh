@@ -73,6 +73,7 @@ declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((B
   [haproxy]=http://127.0.0.1:$((BASE + 4))/ [aileron-proxy]=http://127.0.0.1:$((BASE + 5))/
   [aileron-static-1k]=http://127.0.0.1:$((BASE + 6))/1k.png [aileron-static-1m]=http://127.0.0.1:$((BASE + 6))/1m.png
   [nginx-static-1k]=http://127.0.0.1:$((BASE + 7))/1k.png [nginx-static-1m]=http://127.0.0.1:$((BASE + 7))/1m.png
+  [aileron-proxy-log]=http://127.0.0.1:$((BASE + 8))/
   [nginx-proxy-64k]=http://127.0.0.1:$((BASE + 3))/64k [haproxy-64k]=http://127.0.0.1:$((BASE + 4))/64k
   [aileron-proxy-64k]=http://127.0.0.1:$((BASE + 5))/64k
   [nginx-proxy-close]=http://127.0.0.1:$((BASE + 3))/ [haproxy-close]=http://127.0.0.1:$((BASE + 4))/
@@ -81,7 +82,7 @@ declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((B
   [caddy-close]=http://127.0.0.1:$((BASE + 9))/)
 declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
   [aileron-proxy]=aileron-proxy [aileron-static-1k]=aileron-static [aileron-static-1m]=aileron-static
-  [nginx-static-1k]=nginx [nginx-static-1m]=nginx
+  [nginx-static-1k]=nginx [nginx-static-1m]=nginx [aileron-proxy-log]=aileron-proxy-log
   [nginx-proxy-64k]=nginx [haproxy-64k]=haproxy [aileron-proxy-64k]=aileron-proxy
   [nginx-proxy-close]=nginx [haproxy-close]=haproxy [aileron-proxy-close]=aileron-proxy
   [caddy]=caddy [caddy-64k]=caddy [caddy-close]=caddy)
@@ -110,7 +111,7 @@ ticks_of() {  # utime+stime (clock ticks) summed over the given PIDs
   done
   echo "$sum"
 }
-all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k caddy; do server_pids "$t"; done; }
+all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k aileron-proxy-log caddy; do server_pids "$t"; done; }
 machine() {  # "total busy" ticks of all CPUs from /proc/stat (busy = user nice system irq softirq)
   awk 'NR == 1 { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }

@@ -9,6 +9,8 @@
 #   :BASE+5  aileron-proxy bench/load/proxy.yaml: ReverseProxyHandler to the upstream
 #   :BASE+6  aileron-static bench/load/static.yaml: StaticFileHandler on $RUN/static
 #   :BASE+7  nginx-static the same nginx, `root $RUN/static` with sendfile
+#   :BASE+8  aileron-proxy-log bench/load/proxy-accesslog.yaml: aileron-proxy plus an HTTPLogger
+#            (access log to a rotating file in $RUN/access-log)
 # $RUN/static gets 1k.png (1 KiB) and 1m.png (1 MiB) of random bytes, served by both. Named
 # .png so that both servers type them by extension (a file of unknown type would cost aileron
 # a 512-byte read to sniff it, as Go's file server does).
@@ -59,7 +61,7 @@ done
 
 echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
 up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
-astatic=$((BASE + 6)) nstatic=$((BASE + 7)) caddy_port=$((BASE + 9))
+astatic=$((BASE + 6)) nstatic=$((BASE + 7)) aplog=$((BASE + 8)) caddy_port=$((BASE + 9))
 mkdir -p "$RUN/static"
 head -c 1024 /dev/urandom > "$RUN/static/1k.png"
 head -c 1048576 /dev/urandom > "$RUN/static/1m.png"
@@ -93,10 +95,12 @@ start aileron-proxy "$aproxy" env AILERON_ADDR="127.0.0.1:$aproxy" AILERON_WORKE
   UPSTREAM="http://127.0.0.1:$up" "$AILERON_BIN" -f "$here/proxy.yaml"
 start aileron-static "$astatic" env AILERON_ADDR="127.0.0.1:$astatic" AILERON_WORKERS="$WORKERS" \
   STATIC_ROOT="$RUN/static" "$AILERON_BIN" -f "$here/static.yaml"
+start aileron-proxy-log "$aplog" env AILERON_ADDR="127.0.0.1:$aplog" AILERON_WORKERS="$WORKERS" \
+  UPSTREAM="http://127.0.0.1:$up" ACCESS_LOG_DIR="$RUN/access-log" "$AILERON_BIN" -f "$here/proxy-accesslog.yaml"
 
 # Caddy (Debian package caddy) is a peer when installed: GOMAXPROCS gives it the same cores.
-checked="upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy 
-         aileron-static:$astatic nginx-static:$nstatic"
+checked="upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy
+         aileron-static:$astatic nginx-static:$nstatic aileron-proxy-log:$aplog"
 if command -v caddy >/dev/null 2>&1; then
   render Caddyfile Caddyfile
   mkdir -p "$RUN/caddy-home"
@@ -113,6 +117,7 @@ for t in $checked; do
   pidname=${pidname%-static}
   [ "$name" = aileron-proxy ] && pidname=aileron-proxy
   [ "$name" = aileron-static ] && pidname=aileron-static
+  [ "$name" = aileron-proxy-log ] && pidname=aileron-proxy-log
   [[ $name == *-static ]] && path=/1k.png
   for _ in $(seq 50); do
     code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port$path") || true

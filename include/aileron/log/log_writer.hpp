@@ -6,8 +6,9 @@
 ///
 /// Each thread that logs gets its own queue per writer (a single-producer ring of bytes, 1 MiB
 /// by default): queueing a record copies it into the ring and stores an index, with no lock and
-/// no system call. The writer thread empties the rings in turn (every millisecond while records
-/// keep coming; otherwise it sleeps until woken) and hands the records to its `log_sink`.
+/// no system call. The writer thread empties the rings in turn (every 5 ms while records
+/// keep coming, sooner when a ring is half full; otherwise it sleeps until woken) and hands the
+/// records to its `log_sink`.
 ///
 /// **When a ring is full** the record is dropped, never waited for: the thread may be an event
 /// loop. The writer counts what was dropped and reports it through its sink as one record
@@ -104,6 +105,7 @@ private:
     std::mutex wake_mutex_;
     std::condition_variable wake_cv_;
     std::atomic<bool> sleeping_{false};
+    std::atomic<bool> urgent_{false};   ///< a producer's ring is past half full
     bool stop_ = false;                          ///< guarded by wake_mutex_
     std::uint64_t flush_requested_ = 0;          ///< guarded by wake_mutex_
     std::uint64_t flush_done_ = 0;               ///< guarded by wake_mutex_

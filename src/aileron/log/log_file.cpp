@@ -627,7 +627,7 @@ void log_file_sink::write(std::string_view record) {
         rotate();
     }
     buf_ += record;
-    if (buf_.size() >= 64 * 1024) flush();
+    if (buf_.size() >= 256 * 1024) flush();
 }
 
 void log_file_sink::flush() {

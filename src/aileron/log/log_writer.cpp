@@ -31,7 +31,7 @@ void write_all(int fd, std::string_view data) noexcept {
 
 void fd_sink::write(std::string_view record) {
     buf_ += record;
-    if (buf_.size() >= 64 * 1024) flush();
+    if (buf_.size() >= 256 * 1024) flush();
 }
 
 void fd_sink::flush() {
@@ -163,6 +163,15 @@ bool log_writer::push(std::string_view record) noexcept {
     }
     h += need;
     r->head.store(h, std::memory_order_release);
+    // A ring past half full calls the writer now, whatever it is doing (a burst).
+    if (h - r->tail_cache > cap / 2) {
+        r->tail_cache = r->tail.load(std::memory_order_acquire);
+        if (h - r->tail_cache > cap / 2 && !urgent_.load(std::memory_order_relaxed)) {
+            urgent_.store(true, std::memory_order_relaxed);
+            std::lock_guard lock{wake_mutex_};
+            wake_cv_.notify_one();
+        }
+    }
     // Wake the writer if it sleeps. No fence orders the store of head before this load (a
     // locked instruction per record costs more than the rest of push): a record pushed just as
     // the writer goes to sleep can miss the wake-up, and then waits for the next record's push,
@@ -253,9 +262,13 @@ void log_writer::run() {
             return;
         }
         if (wrote) {
-            // Records keep coming: poll rather than make producers wake us.
-            lock.unlock();
-            std::this_thread::sleep_for(1ms);
+            // Records keep coming: poll rather than make producers wake us. Every 5 ms: fewer
+            // wake-ups of this thread that would preempt a busy worker; a ring half full cuts
+            // the wait short (see push).
+            wake_cv_.wait_for(lock, 5ms, [this] {
+                return stop_ || flush_requested_ != flush_done_ || urgent_.load(std::memory_order_relaxed);
+            });
+            urgent_.store(false, std::memory_order_relaxed);
             continue;
         }
         sleeping_.store(true, std::memory_order_relaxed);
@@ -269,9 +282,11 @@ void log_writer::run() {
         lock.lock();
         auto until = std::min(sink_->next_tick(), system_clock::now() + milliseconds{100});
         wake_cv_.wait_until(lock, until, [this] {
-            return stop_ || flush_requested_ != flush_done_ || !sleeping_.load(std::memory_order_relaxed);
+            return stop_ || flush_requested_ != flush_done_ || !sleeping_.load(std::memory_order_relaxed) ||
+                   urgent_.load(std::memory_order_relaxed);
         });
         sleeping_.store(false, std::memory_order_relaxed);
+        urgent_.store(false, std::memory_order_relaxed);
     }
 }
 

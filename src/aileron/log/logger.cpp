@@ -144,6 +144,40 @@ const civil_time& civil_now(const time_zone& zone, std::int64_t secs) {
     return cached;
 }
 
+/// The qualified name of a function from its signature as the compiler spells it: no return
+/// type, no parameter lists ("aileron::error_code aileron::server::http_server::run(std::stop_token)"
+/// -> "aileron::server::http_server::run", a lambda in it "...::run::<lambda>"), as AILERON's
+/// records name Go functions without their signatures.
+std::string function_name(std::string_view sig) {
+    std::string out;
+    out.reserve(sig.size());
+    int parens = 0;
+    for (char c : sig) {
+        if (c == '(') ++parens;
+        else if (c == ')') --parens;
+        else if (parens == 0) out += c;
+    }
+    // Qualifiers after the parameters ("const", "noexcept", "&&") are not part of the name.
+    for (bool again = true; again;) {
+        again = false;
+        for (std::string_view q : {" const", " noexcept", " volatile", " &&", " &"})
+            if (std::string_view{out}.ends_with(q)) {
+                out.resize(out.size() - q.size());
+                again = true;
+            }
+    }
+    // The return type ends at the last space outside template arguments.
+    int angles = 0;
+    std::size_t cut = std::string::npos;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if (out[i] == '<') ++angles;
+        else if (out[i] == '>') --angles;
+        else if (out[i] == ' ' && angles == 0) cut = i;
+    }
+    if (cut != std::string::npos) out.erase(0, cut + 1);
+    return out.empty() ? std::string{sig} : out;
+}
+
 struct record_buffers {
     std::vector<std::unique_ptr<log_record>> records;
     std::size_t depth = 0;
@@ -352,7 +386,7 @@ log_record& logger::begin(log_level l, std::string_view msg, std::chrono::system
         if (!opt_.no_location) {
             r.open("location");
             r.add("file", file);
-            r.add("func", where.function_name());
+            r.add("func", function_name(where.function_name()));
             r.add("line", static_cast<std::int64_t>(where.line()));
             r.close();
         }
@@ -408,7 +442,7 @@ std::string_view logger::location_json(const std::source_location& where, std::s
     std::string json = R"(,"location":{"file":)";
     append_log_json_string(json, file);
     json += R"(,"func":)";
-    append_log_json_string(json, where.function_name());
+    append_log_json_string(json, function_name(where.function_name()));
     json += R"(,"line":)";
     append_int(json, static_cast<std::int64_t>(where.line()));
     json += '}';

@@ -57,6 +57,11 @@ TEST_CASE("a JSON record has time, level, msg, datetime, location, then the attr
     CHECK(line.find(R"(","level":"INFO","msg":"hello","datetime":{"date":")") != std::string::npos);
     CHECK(line.find(R"(,"zone":"UTC"},"location":{"file":")") != std::string::npos);
     CHECK(line.find(R"(logger.cpp","func":")") != std::string::npos);
+    // The function's qualified name, without return type or parameters.
+    const auto func_at = line.find(R"("func":")") + 8;
+    const std::string func = line.substr(func_at, line.find('"', func_at) - func_at);
+    CHECK(func.find_first_of("( ") == std::string::npos);
+    CHECK_FALSE(func.empty());
     CHECK(line.ends_with(R"(,"server":"s1","status":200})"
                          "\n"));
 }
