@@ -76,6 +76,10 @@ public:
     /// (tests, and the end of the process).
     void flush();
 
+    /// How many rings the calling thread holds: one per live writer it logged to, and those of
+    /// writers that are gone until the thread takes its next ring (tests and diagnostics).
+    static std::size_t rings_of_this_thread();
+
     /// Records dropped since the writer started.
     std::uint64_t dropped() const noexcept { return dropped_total_.load(std::memory_order_relaxed); }
 

@@ -94,22 +94,44 @@ log_writer::~log_writer() {
     thread_.join();
 }
 
+namespace {
+
+/// One ring of the calling thread: the writer's id (ids are never reused, so an entry of a
+/// destroyed writer never matches) and the ring it shares with that writer.
+struct thread_ring {
+    std::uint64_t writer;
+    std::shared_ptr<log_writer::ring> r;
+};
+
+/// The rings of this thread, one per writer it logged to. A ring that only this list still
+/// holds belongs to a writer that is gone: it is freed when the thread takes its next ring, so
+/// that loggers made and dropped one after another (config reloads, `--check` runs in one
+/// process) do not each leave a ring (1 MiB by default) behind in every thread that used them.
+std::vector<thread_ring>& this_thread_rings() {
+    thread_local std::vector<thread_ring> mine;
+    return mine;
+}
+
+void drop_orphaned(std::vector<thread_ring>& mine) {
+    std::erase_if(mine, [](const thread_ring& e) { return e.r.use_count() == 1; });
+}
+
+}  // namespace
+
+std::size_t log_writer::rings_of_this_thread() { return this_thread_rings().size(); }
+
 log_writer::ring* log_writer::ring_for_this_thread() {
-    // Writers are few; ids are never reused, so an entry of a destroyed writer never matches.
-    struct entry {
-        std::uint64_t writer;
-        std::shared_ptr<ring> r;
-    };
-    thread_local std::vector<entry> mine;
+    auto& mine = this_thread_rings();
     for (auto& e : mine)
         if (e.writer == id_) return e.r.get();
+    drop_orphaned(mine);
     auto r = std::make_shared<ring>(opt_.ring_bytes);
     {
         std::lock_guard lock{rings_mutex_};
         rings_.push_back(r);
         rings_generation_.fetch_add(1, std::memory_order_release);
     }
-    mine.push_back(entry{id_, r});
+    mine.push_back(thread_ring{id_, r});
     return r.get();
 }
 

@@ -221,6 +221,34 @@ TEST_CASE("a full queue drops records instead of waiting, and says how many", "[
     }
 }
 
+TEST_CASE("a thread keeps no ring of a writer that is gone", "[log][log_writer]") {
+    // Found by fuzz_config: every logger a config built and dropped left its 1 MiB ring in the
+    // thread that had logged to it, until the process ran out of memory.
+    struct null_sink final : log_sink {
+        void write(std::string_view) override {}
+        void flush() override {}
+    };
+    auto writer = [] { return std::make_unique<log_writer>(std::make_unique<null_sink>(), log_writer::options{4096}); };
+    std::size_t base;
+    {
+        auto first = writer();   // taking a ring lets go of what earlier tests left behind
+        REQUIRE(first->push("x\n"));
+        base = log_writer::rings_of_this_thread() - 1;
+    }
+    auto kept = writer();
+    REQUIRE(kept->push("kept\n"));
+    CHECK(log_writer::rings_of_this_thread() == base + 1);
+    for (int i = 0; i < 50; ++i) {
+        auto w = writer();
+        REQUIRE(w->push("x\n"));
+        CHECK(log_writer::rings_of_this_thread() == base + 2);   // kept's and w's, none of the ones before
+    }
+    auto last = writer();
+    REQUIRE(last->push("x\n"));
+    CHECK(log_writer::rings_of_this_thread() == base + 2);
+    CHECK(kept->push("still kept\n"));
+}
+
 TEST_CASE("a record larger than the ring still goes through", "[log][log_writer]") {
     std::vector<std::string> out;
     struct vec_sink final : log_sink {
