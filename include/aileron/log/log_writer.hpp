@@ -57,6 +57,10 @@ class log_writer {
 public:
     struct options {
         std::size_t ring_bytes = std::size_t{1} << 20;   ///< per producing thread
+        /// Formats the record that reports `n` dropped records (nullptr: a plain line); `drop_ctx`
+        /// is handed to it. Called on the writer thread.
+        std::string (*drop_format)(std::uint64_t n, const void* ctx) = nullptr;
+        const void* drop_ctx = nullptr;
     };
 
     /// Starts the writer thread (with every signal blocked, so that signals reach the thread
@@ -82,12 +86,6 @@ public:
 
     /// Records dropped since the writer started.
     std::uint64_t dropped() const noexcept { return dropped_total_.load(std::memory_order_relaxed); }
-
-    /// Sets how the "records dropped" report is formatted (the default is a plain line).
-    void set_drop_formatter(std::string (*format)(std::uint64_t n, const void* ctx), const void* ctx) noexcept {
-        drop_format_ = format;
-        drop_ctx_ = ctx;
-    }
 
     struct ring;
 
@@ -116,8 +114,6 @@ private:
     std::condition_variable flushed_cv_;
     std::atomic<std::uint64_t> dropped_total_{0};
     std::uint64_t dropped_reported_ = 0;
-    std::string (*drop_format_)(std::uint64_t, const void*) = nullptr;
-    const void* drop_ctx_ = nullptr;
     std::thread thread_;
 };
 

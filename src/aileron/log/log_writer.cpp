@@ -249,8 +249,8 @@ bool log_writer::drain() {
     if (std::uint64_t dropped = dropped_total_.load(std::memory_order_relaxed); dropped != dropped_reported_) {
         const std::uint64_t n = dropped - dropped_reported_;
         dropped_reported_ = dropped;
-        sink_->write(drop_format_ ? drop_format_(n, drop_ctx_)
-                                  : "log records dropped: the writer's queue was full. count=" + std::to_string(n) + "\n");
+        sink_->write(opt_.drop_format ? opt_.drop_format(n, opt_.drop_ctx)
+                                      : "log records dropped: the writer's queue was full. count=" + std::to_string(n) + "\n");
         wrote = true;
     }
     if (wrote) sink_->flush();

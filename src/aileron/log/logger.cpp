@@ -308,8 +308,8 @@ logger::logger(options opt, std::unique_ptr<log_sink> sink)
     tick_ns_ = 1'000'000'000;
     for (unsigned i = 0; i < digits; ++i) tick_ns_ /= 10;
     if (sink && opt_.target != output::discard) {
-        writer_ = std::make_unique<log_writer>(std::move(sink), log_writer::options{opt_.queue_bytes});
-        writer_->set_drop_formatter(&logger::format_dropped, this);
+        writer_ = std::make_unique<log_writer>(std::move(sink),
+                                               log_writer::options{opt_.queue_bytes, &logger::format_dropped, this});
     }
 }
 
