@@ -457,6 +457,58 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(self.up.requests[-1]["body"], '{"k":"v"}')   # the upstream got the body
 
 
+CLIENT_TRIPPERWARE = entrypoint("gw") + """\
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata: {name: gw}
+spec:
+  addr: "127.0.0.1:@PORT@"
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  roundTripper: {apiVersion: core/v1, kind: HTTPClient}
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%(up)s"}]
+---
+apiVersion: core/v1
+kind: HTTPClient
+spec:
+  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]
+---
+apiVersion: core/v1
+kind: HTTPLogger
+spec:
+  response:
+    logFormat: "UPSTREAM %%type%% %%status%% %%size%%"
+"""
+
+
+class ClientTripperwareTest(unittest.TestCase):
+    def test_an_http_clients_tripperware_logs_each_upstream_exchange_alone(self):
+        up = Upstream("up").start()
+        gw = Gateway(CLIENT_TRIPPERWARE % {"up": up.url}).start()
+        try:
+            for path in ("/size/10", "/size/20"):
+                with RawConnection(gw.port) as c:
+                    c.send(request_bytes("GET", path))
+                    self.assertEqual(c.read_response().status, 200)
+            self.assertTrue(wait_for(lambda: gw.stdout.count("UPSTREAM ") == 2), gw.stdout)
+            self.assertEqual([l for l in gw.stdout.splitlines() if l.startswith("UPSTREAM ")],
+                             ["UPSTREAM client 200 10", "UPSTREAM client 200 20"])
+            # No server-side middleware: the client records have ids of their own.
+            [a, b] = access(gw.stdout, "client")[0]
+            self.assertNotEqual(a["id"], b["id"])
+            self.assertEqual([a["path"], b["path"]], ["/size/10", "/size/20"])
+        finally:
+            stop_cleanly(gw, up)
+
+
 FILE_LOGGER = entrypoint("gw") + """\
 ---
 apiVersion: core/v1
