@@ -7,6 +7,8 @@
 /// response with a buffered string body, or a header plus a streamed body source. Bodies are
 /// never buffered by the framework: whoever needs a whole body reads it, with a limit.
 
+#include <aileron/core/request_ids.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
@@ -150,6 +152,10 @@ public:
     /// The access-log id of the request while an HTTPLogger middleware runs the rest of the
     /// chain, else empty: an HTTPLogger tripperware gives the upstream records the same id.
     std::string_view log_id;
+    /// The request ID and trace ID a TrackingMiddleware gave the request, empty before one ran
+    /// (the server clears them for each request of a connection). HTTPLogger's records and the
+    /// request's logs carry them as `"ids"`.
+    request_ids ids;
     /// The client's session while a SessionMiddleware runs the rest of the chain, else null
     /// (`core/session.hpp`).
     session_data* session = nullptr;

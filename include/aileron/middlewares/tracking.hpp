@@ -1,13 +1,16 @@
 #pragma once
 /// @file
-/// `app/v1 TrackingMiddleware`: gives every request a request ID and a trace ID, and sends
-/// them upstream as request headers.
+/// `app/v1 TrackingMiddleware`: gives every request a request ID and a trace ID, for its logs
+/// and as request headers to send upstream.
 ///
 /// The request ID is 48 characters of AILERON's "escaped" base32hex alphabet
-/// (`0123456789BCDFGHJKLMNPQRSTUVWXYZ`, no vowels) encoding 30 random bytes. The trace ID is the
-/// value of the `traceIDExtractName` request header when present, else the request ID. With
-/// `requestIDProxyName` / `traceIDProxyName` set, the IDs are set as those request headers, so
-/// a ReverseProxyHandler forwards them upstream (and an EchoHandler shows them).
+/// (`0123456789BCDFGHJKLMNPQRSTUVWXYZ`, no vowels) encoding 30 random bytes; a request that has
+/// one already (from a TrackingMiddleware further out) keeps it. The trace ID is the value of
+/// the `traceIDExtractName` request header when present, else the request ID. Both go into the
+/// request context (`request_context::ids`), so HTTPLogger's records and the request's logs
+/// written from then on carry them as `"ids"`. With `requestIDProxyName` / `traceIDProxyName`
+/// set, the IDs are also set as those request headers, so a ReverseProxyHandler forwards them
+/// upstream (and an EchoHandler shows them).
 
 #include <aileron/config/decode.hpp>
 #include <aileron/core/middleware.hpp>
@@ -45,8 +48,10 @@ public:
 
     std::optional<response> on_request(request& req) const;
 
-    /// A new request ID: 30 random bytes in the escaped base32hex alphabet (48 characters).
-    /// Uses a per-thread generator seeded from `std::random_device`; no lock.
+    /// Writes a new request ID: 30 random bytes in the escaped base32hex alphabet (48
+    /// characters). Uses a per-thread generator seeded from `std::random_device`; no lock.
+    static void new_request_id(char (&out)[48]) noexcept;
+    /// The same as a string.
     static std::string new_request_id();
 
 private:

@@ -52,29 +52,43 @@ void tracking::config::normalize(aileron::config::decoder& d) {
     if (!valid_header_name(trace_id_extract_name)) d.error("traceIDExtractName", "must match ^[0-9a-zA-Z-_]*$");
 }
 
-std::string tracking::new_request_id() {
+void tracking::new_request_id(char (&out)[48]) noexcept {
     thread_local xoshiro256 rng;
     // 30 bytes = 240 bits = 48 base32 digits of 5 bits, no padding: take them straight from
     // 4 words of randomness (256 bits, the last 16 unused).
     std::array<std::uint64_t, 4> words{rng(), rng(), rng(), rng()};
-    std::string id(48, '0');
     for (std::size_t i = 0; i < 48; ++i) {
         const std::size_t bit = i * 5;
         const std::size_t w = bit / 64, off = bit % 64;
         std::uint64_t v = words[w] >> off;
         if (off > 59) v |= words[w + 1] << (64 - off);
-        id[i] = alphabet[v & 31];
+        out[i] = alphabet[v & 31];
     }
-    return id;
+}
+
+std::string tracking::new_request_id() {
+    char id[48];
+    new_request_id(id);
+    return std::string{id, sizeof id};
 }
 
 std::optional<response> tracking::on_request(request& req) const {
-    std::string request_id = new_request_id();
-    std::string trace_id;
-    if (!extract_header_.empty()) trace_id = std::string{req[extract_header_]};
+    request_ids& ids = req.context().ids;
+    // As AILERON: a request ID the request already has (a TrackingMiddleware further out gave
+    // it) is kept. The IDs are copied into the context, which outlives every header of the
+    // request that a middleware may replace (the trace header, below, for one).
+    char fresh[48];
+    std::string_view request_id = ids.request();
+    if (ids.empty()) {
+        new_request_id(fresh);
+        request_id = std::string_view{fresh, sizeof fresh};
+    }
+    std::string_view trace_id;
+    if (!extract_header_.empty()) trace_id = req[extract_header_];
     if (trace_id.empty()) trace_id = request_id;
-    if (!request_header_.empty()) req.set(request_header_, request_id);
-    if (!trace_header_.empty()) req.set(trace_header_, trace_id);
+    ids.assign(request_id, trace_id);
+    if (!request_header_.empty()) req.set(request_header_, ids.request());
+    if (!trace_header_.empty()) req.set(trace_header_, ids.trace());
     return std::nullopt;
 }
 

@@ -693,6 +693,7 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock, conn_entry& ent
         ctx.pattern = {};
         ctx.params.clear();
         ctx.claims.clear();
+        ctx.ids.clear();
         request req{std::move(parser.get().base()), &body, &ctx};
 
         response res;

@@ -119,6 +119,50 @@ TEST_CASE("the trace ID can be extracted from one header and sent in another", "
     CHECK(header(seen, "X-Request-ID").empty());
 }
 
+TEST_CASE("the IDs go into the request context for the logs, also without header names", "[middlewares][tracking]") {
+    std::vector<std::pair<std::string, std::string>> seen;
+    static_chain chain{header_recorder{&seen}, tracking{}};
+    request req{http::verb::get, "/"};
+    CHECK(req.context().ids.empty());
+    test::run_task(chain(req));
+    const request_ids& ids = req.context().ids;
+    REQUIRE_FALSE(ids.empty());
+    CHECK(escaped_base32hex(std::string{ids.request()}));
+    CHECK(ids.trace() == ids.request());
+    CHECK(seen.empty());   // no header was added
+}
+
+TEST_CASE("the context has the IDs sent upstream, the trace ID kept when its header is replaced",
+          "[middlewares][tracking]") {
+    // Extracted from and sent as the same header: the header the trace ID came from is replaced
+    // by the one sent, and the context still holds the value (a copy, not a view of the old one).
+    tracking::config c{.request_id_proxy_name = "X-Request-ID", .trace_id_proxy_name = "X-Trace-ID",
+                       .trace_id_extract_name = "X-Trace-ID"};
+    std::vector<std::pair<std::string, std::string>> seen;
+    static_chain chain{header_recorder{&seen}, tracking{c}};
+    request req{http::verb::get, "/"};
+    const std::string long_trace(300, 't');
+    req.set("X-Trace-ID", long_trace);
+    test::run_task(chain(req));
+    req.set("X-Trace-ID", "something else");   // whatever happens to the headers later
+    CHECK(req.context().ids.request() == header(seen, "X-Request-ID"));
+    CHECK(req.context().ids.trace() == long_trace);
+    CHECK(header(seen, "X-Trace-ID") == long_trace);
+}
+
+TEST_CASE("a request ID the request already has is kept by a second TrackingMiddleware", "[middlewares][tracking]") {
+    std::vector<std::pair<std::string, std::string>> seen;
+    tracking::config inner{.request_id_proxy_name = "X-Request-ID", .trace_id_extract_name = "X-Trace-ID"};
+    static_chain chain{header_recorder{&seen}, tracking{inner}};
+    request req{http::verb::get, "/"};
+    req.context().ids.assign("ID-FROM-AN-OUTER-TRACKING", "outer-trace");
+    req.set("X-Trace-ID", "client-trace");
+    test::run_task(chain(req));
+    CHECK(header(seen, "X-Request-ID") == "ID-FROM-AN-OUTER-TRACKING");
+    CHECK(req.context().ids.request() == "ID-FROM-AN-OUTER-TRACKING");
+    CHECK(req.context().ids.trace() == "client-trace");   // this one's extraction
+}
+
 TEST_CASE("TrackingMiddleware config: header names must match ^[0-9a-zA-Z-_]*$", "[middlewares][tracking]") {
     CHECK(problems("requestIDProxyName: X-Request_ID\ntraceIDProxyName: ''\n").empty());
     auto lines = problems("requestIDProxyName: 'X Request'\ntraceIDExtractName: 'a:b'\n");
