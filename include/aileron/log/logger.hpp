@@ -8,6 +8,7 @@
 /// the caller wait for a disk or a pipe. See log_writer.hpp for what happens when a queue is full.
 
 #include <aileron/config/replacer.hpp>
+#include <aileron/core/request_ids.hpp>
 #include <aileron/log/log_writer.hpp>
 #include <aileron/log/time_layout.hpp>
 #include <aileron/log/time_zone.hpp>
@@ -56,6 +57,9 @@ public:
     /// Starts a nested object under `key`; `close` ends it.
     void open(std::string_view key);
     void close();
+    /// A request's context attribute, as AILERON's logger adds it to the records of a request:
+    /// `"ids":{"request":..,"trace":..}` when a TrackingMiddleware gave it IDs, else nothing.
+    void add(const request_ids& ids);
 
 private:
     friend class logger;
@@ -143,6 +147,29 @@ public:
     void error(std::string_view msg, std::initializer_list<log_attr> attrs = {},
                std::source_location where = std::source_location::current()) const {
         if (enabled(log_level::error)) write(log_level::error, msg, attrs, where);
+    }
+
+    /// A record of a request: its context attribute (`ids`, see `log_record::add(const
+    /// request_ids&)`) after `datetime` and `location`, then `attrs`, as AILERON writes records
+    /// logged with a request's context.
+    void write(const request_ids& ids, log_level l, std::string_view msg, std::initializer_list<log_attr> attrs = {},
+               std::source_location where = std::source_location::current()) const;
+
+    void debug(const request_ids& ids, std::string_view msg, std::initializer_list<log_attr> attrs = {},
+               std::source_location where = std::source_location::current()) const {
+        if (enabled(log_level::debug)) write(ids, log_level::debug, msg, attrs, where);
+    }
+    void info(const request_ids& ids, std::string_view msg, std::initializer_list<log_attr> attrs = {},
+              std::source_location where = std::source_location::current()) const {
+        if (enabled(log_level::info)) write(ids, log_level::info, msg, attrs, where);
+    }
+    void warn(const request_ids& ids, std::string_view msg, std::initializer_list<log_attr> attrs = {},
+              std::source_location where = std::source_location::current()) const {
+        if (enabled(log_level::warn)) write(ids, log_level::warn, msg, attrs, where);
+    }
+    void error(const request_ids& ids, std::string_view msg, std::initializer_list<log_attr> attrs = {},
+               std::source_location where = std::source_location::current()) const {
+        if (enabled(log_level::error)) write(ids, log_level::error, msg, attrs, where);
     }
 
     /// Queues bytes as they are (HTTPLogger's `logFormat` lines): no record around them.

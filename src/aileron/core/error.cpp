@@ -181,10 +181,11 @@ response error_response(const request& req, const http_error& err) {
     if (!h) h = &default_error_handler::instance();
     if (static_cast<unsigned>(err.status) >= 500) {
         const logger& log = req.context().log ? *req.context().log : logger::get_default();
-        log.error("serve http error", {{"status", std::to_string(static_cast<unsigned>(err.status)), true},
-                                       {"code", err.code},
-                                       {"kind", err.kind},
-                                       {"detail", err.message}});
+        log.error(req.context().ids, "serve http error",
+                  {{"status", std::to_string(static_cast<unsigned>(err.status)), true},
+                   {"code", err.code},
+                   {"kind", err.kind},
+                   {"detail", err.message}});
     }
     return h->make(req, err);
 }

@@ -292,6 +292,14 @@ void log_record::close() {
     }
 }
 
+void log_record::add(const request_ids& ids) {
+    if (ids.empty()) return;
+    open("ids");
+    add("request", ids.request());
+    add("trace", ids.trace());
+    close();
+}
+
 //----------------------------------------------------------------------------------------------
 // logger
 
@@ -463,6 +471,20 @@ void logger::write(log_level l, std::string_view msg, std::initializer_list<log_
     log(
         l, msg,
         [&](log_record& r) {
+            for (const auto& a : attrs) {
+                if (a.json) r.add_raw(a.key, a.value);
+                else r.add(a.key, a.value);
+            }
+        },
+        where);
+}
+
+void logger::write(const request_ids& ids, log_level l, std::string_view msg, std::initializer_list<log_attr> attrs,
+                   std::source_location where) const {
+    log(
+        l, msg,
+        [&](log_record& r) {
+            r.add(ids);
             for (const auto& a : attrs) {
                 if (a.json) r.add_raw(a.key, a.value);
                 else r.add(a.key, a.value);

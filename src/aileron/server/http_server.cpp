@@ -703,7 +703,7 @@ task<void> http_server::impl::serve(worker& w, tcp::socket sock, conn_entry& ent
         } catch (const std::exception& ex) {
             failed = true;
             // Cut at the drain deadline: every co_await now throws; nothing to recover.
-            if (!entry.cut) log().error("panic recovered", {{"error", ex.what()}});
+            if (!entry.cut) log().error(ctx.ids, "panic recovered", {{"error", ex.what()}});
         }
         if (entry.cut) break;
         if (failed) res = error_response(req, http_error{.status = http::status::internal_server_error,

@@ -135,6 +135,36 @@ TEST_CASE("text records flatten nested keys with dots", "[log][logger]") {
     CHECK(r[0].substr(20) == "ERROR failed request.id=x1 request.size=3\n");
 }
 
+TEST_CASE("a record of a request has its tracking ids after location and before the attributes", "[log][logger]") {
+    capture c;
+    logger log{plain(), std::make_unique<capture_sink>(c)};
+    request_ids ids;
+    log.error(ids, "no tracking yet", {{"k", "v"}});   // empty: no "ids" key
+    ids.assign("REQ0123456789", "trace-\"1\"");
+    log.error(ids, "tracked", {{"k", "v"}});
+    log.debug(ids, "below the level");
+    log.flush();
+    auto r = c.all();
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].find(R"("ids")") == std::string::npos);
+    CHECK(r[0].ends_with(R"(},"k":"v"})"
+                         "\n"));
+    CHECK(std::regex_search(r[1], std::regex{R"re("msg":"tracked","datetime":\{[^}]*\},"location":\{[^}]*\},)re"
+                                             R"re("ids":\{"request":"REQ0123456789","trace":"trace-\\"1\\""\},)re"
+                                             R"re("k":"v"\}\n$)re"}));
+
+    // Text records: flattened like every nested attribute.
+    capture t;
+    auto o = plain();
+    o.unstructured = true;
+    o.no_location = true;
+    logger text{o, std::make_unique<capture_sink>(t)};
+    text.warn(ids, "tracked");
+    text.flush();
+    REQUIRE(t.all().size() == 1);
+    CHECK(t.all()[0].ends_with("WARN tracked ids.request=REQ0123456789 ids.trace=trace-\"1\"\n"));
+}
+
 TEST_CASE("custom time layouts and zones shape time and datetime", "[log][logger]") {
     capture c;
     auto o = plain();

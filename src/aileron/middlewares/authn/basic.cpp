@@ -172,7 +172,8 @@ response basic_authn::reject(request& req, const attempt& a, verdict v) const {
     if (v == verdict::busy) {
         const logger& log = services_.log(req);
         if (log.enabled(log_level::warn))
-            log.warn("basic authentication: too many password verifications pending", {{"user", a.name}});
+            log.warn(req.context().ids, "basic authentication: too many password verifications pending",
+                     {{"user", a.name}});
         return services_.error(req, http_error{.status = http::status::service_unavailable,
                                                .message = "too many password verifications pending",
                                                .headers = {{"Retry-After", "1"}}});
@@ -180,7 +181,7 @@ response basic_authn::reject(request& req, const attempt& a, verdict v) const {
     if (a.had_credentials) {
         const logger& log = services_.log(req);
         if (log.enabled(log_level::debug))
-            log.debug("basic authentication failed",
+            log.debug(req.context().ids, "basic authentication failed",
                       {{"user", a.name}, {"reason", a.who ? "wrong password" : "unknown user"}});
     }
     if (a.had_credentials && s_->prefer_error)

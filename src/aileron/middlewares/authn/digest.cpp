@@ -307,7 +307,8 @@ std::optional<response> digest_authn::on_request(request& req) const {
     if (!rest) return challenge(req, false);
     auto fail = [&](std::string_view reason) {
         const logger& log = services_.log(req);
-        if (log.enabled(log_level::debug)) log.debug("digest authentication failed", {{"reason", reason}});
+        if (log.enabled(log_level::debug))
+            log.debug(req.context().ids, "digest authentication failed", {{"reason", reason}});
         return challenge(req, false);
     };
     digest_params p;

@@ -97,7 +97,8 @@ std::optional<response> idkey_authn::on_request(request& req) const {
     const state& s = *s_;
     auto forbidden = [&](std::string_view reason) {
         const logger& log = services_.log(req);
-        if (log.enabled(log_level::debug)) log.debug("id and key authentication failed", {{"reason", reason}});
+        if (log.enabled(log_level::debug))
+            log.debug(req.context().ids, "id and key authentication failed", {{"reason", reason}});
         return services_.error(req, http_error{.status = http::status::forbidden, .message = std::string{reason}});
     };
     std::string_view id = req[s.id_header];
