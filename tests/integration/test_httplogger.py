@@ -509,6 +509,149 @@ class ClientTripperwareTest(unittest.TestCase):
             stop_cleanly(gw, up)
 
 
+TRACKED = entrypoint("gw") + """\
+---
+apiVersion: core/v1
+kind: HTTPServer
+metadata: {name: gw}
+spec:
+  addr: "127.0.0.1:@PORT@"
+  middleware:
+%(middleware)s  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  roundTripper: {apiVersion: core/v1, kind: HTTPClient}
+  loadBalancers:
+    - pathMatcher: {match: "/down", matchType: Prefix}
+      upstreams: [{url: "%(down)s"}]
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams: [{url: "%(up)s"}]
+---
+apiVersion: core/v1
+kind: HTTPClient
+spec:
+  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger, name: access}]
+---
+apiVersion: core/v1
+kind: HTTPLogger
+metadata: {name: access}
+spec: {}
+---
+apiVersion: app/v1
+kind: TrackingMiddleware
+metadata: {name: ids}
+spec:
+  requestIDProxyName: X-Request-ID
+  traceIDProxyName: X-Trace-ID
+  traceIDExtractName: X-Trace-ID
+"""
+
+LOGGER_REF = "    - {apiVersion: core/v1, kind: HTTPLogger, name: access}\n"
+TRACKING_REF = "    - {apiVersion: app/v1, kind: TrackingMiddleware, name: ids}\n"
+REQUEST_ID = re.compile(r"^[0-9BCDFGHJKLMNPQRSTUVWXYZ]{48}$")
+
+
+class TrackingIdsTest(unittest.TestCase):
+    """TrackingMiddleware's request and trace IDs in the access records (AILERON's `"ids"`
+    context attribute), with the server middleware in either order and an HTTPClient's
+    HTTPLogger tripperware on the way upstream."""
+
+    def start(self, middleware):
+        self.up = Upstream("up").start()
+        self.down = Upstream("down").start()
+        self.down.stop()   # nothing listens there any more
+        self.gw = Gateway(TRACKED % {"middleware": middleware, "up": self.up.url, "down": self.down.url}).start()
+
+    def tearDown(self):
+        stop_cleanly(self.gw, self.up)
+
+    def exchanges(self, n):
+        """The records of the first `n` requests, each as [server request, client request,
+        client response, server response], once all of them are written."""
+        def grouped():
+            rs = [r for r in records(self.gw.stdout) if r["msg"] in ("server", "client")]
+            by_id = {}
+            for r in rs:
+                by_id.setdefault((r.get("request") or r.get("response"))["id"], []).append(r)
+            return list(by_id.values())
+        self.assertTrue(wait_for(lambda: len(grouped()) == n and all(len(g) == 4 for g in grouped())),
+                        self.gw.stdout)
+        groups = grouped()
+        for g in groups:
+            self.assertEqual([(r["msg"], "request" if "request" in r else "response") for r in g],
+                             [("server", "request"), ("client", "request"), ("client", "response"),
+                              ("server", "response")])
+        return groups
+
+    def upstream_ids(self, i):
+        headers = {k.lower(): v for k, v in self.up.requests[i]["headers"]}
+        return headers["x-request-id"], headers["x-trace-id"]
+
+    def test_with_tracking_outside_the_logger_all_four_records_have_the_ids_the_upstream_got(self):
+        self.start(TRACKING_REF + LOGGER_REF)
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("GET", "/headers/a", [("X-Trace-ID", "trace-from-client-1")]))
+            self.assertEqual(c.read_response().status, 200)
+            c.send(request_bytes("GET", "/headers/b"))   # same connection, no trace ID
+            self.assertEqual(c.read_response().status, 200)
+        first, second = self.exchanges(2)
+        rid, trace = self.upstream_ids(0)
+        self.assertRegex(rid, REQUEST_ID)
+        self.assertEqual(trace, "trace-from-client-1")
+        for r in first:
+            self.assertEqual(r["ids"], {"request": rid, "trace": "trace-from-client-1"}, r)
+        # The next request on the connection has IDs of its own, its trace ID its request ID.
+        rid2, trace2 = self.upstream_ids(1)
+        self.assertRegex(rid2, REQUEST_ID)
+        self.assertNotEqual(rid2, rid)
+        self.assertEqual(trace2, rid2)
+        for r in second:
+            self.assertEqual(r["ids"], {"request": rid2, "trace": rid2}, r)
+
+    def test_with_the_logger_outside_tracking_the_server_request_record_has_no_ids(self):
+        self.start(LOGGER_REF + TRACKING_REF)
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("GET", "/headers/c", [("X-Trace-ID", "t-2")]))
+            self.assertEqual(c.read_response().status, 200)
+        [group] = self.exchanges(1)
+        rid, trace = self.upstream_ids(0)
+        self.assertEqual(trace, "t-2")
+        self.assertNotIn("ids", group[0])   # written before TrackingMiddleware ran
+        for r in group[1:]:
+            self.assertEqual(r["ids"], {"request": rid, "trace": "t-2"}, r)
+
+    def test_the_ids_key_comes_after_location_and_before_the_record(self):
+        self.start(TRACKING_REF + LOGGER_REF)
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("GET", "/headers/order"))
+            c.read_response()
+        for r in self.exchanges(1)[0]:
+            keys = list(r)
+            self.assertEqual(keys[:6], ["time", "level", "msg", "datetime", "location", "ids"], keys)
+            self.assertEqual(list(r["ids"]), ["request", "trace"])
+            self.assertIn(keys[6], ("request", "response"))
+
+    def test_the_servers_error_log_for_the_request_has_its_ids(self):
+        self.start(TRACKING_REF + LOGGER_REF)
+        with RawConnection(self.gw.port) as c:
+            c.send(request_bytes("GET", "/down", [("X-Trace-ID", "t-err")]))
+            self.assertEqual(c.read_response().status, 502)
+        [group] = self.exchanges(1)
+        ids = group[0]["ids"]
+        self.assertEqual(ids["trace"], "t-err")
+        self.assertRegex(ids["request"], REQUEST_ID)
+        self.assertTrue(wait_for(lambda: any(r["msg"] == "serve http error" for r in records(self.gw.stdout))),
+                        self.gw.stdout)
+        [error] = [r for r in records(self.gw.stdout) if r["msg"] == "serve http error"]
+        self.assertEqual(error["level"], "ERROR")
+        self.assertEqual(error["ids"], ids)
+        self.assertEqual(error["status"], 502)
+
+
 FILE_LOGGER = entrypoint("gw") + """\
 ---
 apiVersion: core/v1

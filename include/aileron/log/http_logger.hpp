@@ -6,8 +6,10 @@
 /// when the request arrives (or goes upstream) and a response record when the response comes
 /// back, both with the same id (`msg` is `server` or `client`; see docs/config/httplogger.md
 /// for the fields). A response record is written for every request, including those the
-/// handler answered with an empty response or failed on. With `logFormat` a text line made from
-/// the template replaces the JSON record.
+/// handler answered with an empty response or failed on. Records written once a
+/// TrackingMiddleware ran for the request carry its IDs (`request_context::ids`) as the
+/// top-level key `"ids":{"request":..,"trace":..}`, AILERON's context attribute. With
+/// `logFormat` a text line made from the template replaces the JSON record (no tag for the IDs).
 ///
 /// Bodies stream. A streamed response of unknown size is wrapped by a body source that counts
 /// its bytes, and its response record is written when the body ends, with the size sent.

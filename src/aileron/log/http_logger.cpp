@@ -482,6 +482,7 @@ struct request_record {
     const header_list& headers;
     bool journal;
     std::string_view body;
+    const request_ids& ids;   ///< TrackingMiddleware's, when it ran before this record
 };
 
 struct response_record {
@@ -494,6 +495,7 @@ struct response_record {
     const header_list& headers;
     bool journal;
     std::string_view body;
+    const request_ids& ids;   ///< TrackingMiddleware's, when it ran before this record
 };
 
 void append_go_map(std::string& out, const header_list& h) {
@@ -550,6 +552,7 @@ void emit(const http_logger::impl& l, const side_config& s, const request_record
         return;
     }
     l.log->log_at(log_level::info, a.client ? "client" : "server", a.at, [&](log_record& r) {
+        r.add(a.ids);   // AILERON: the request context's attributes, after datetime and location
         r.open("request");
         if (a.journal) r.add("body", a.body);
         emit_headers(r, a.headers);
@@ -592,6 +595,7 @@ void emit(const http_logger::impl& l, const side_config& s, const response_recor
         return;
     }
     l.log->log_at(log_level::info, a.client ? "client" : "server", a.at, [&](log_record& r) {
+        r.add(a.ids);
         r.open("response");
         if (a.journal) r.add("body", a.body);
         r.add("duration", a.duration);
@@ -655,6 +659,7 @@ public:
         journal_plan plan;
         std::string mime;
         bool compressed;
+        request_ids ids{};   ///< the request's when the response came (the record is written later)
     };
 
     logged_body(std::unique_ptr<body_source> inner, pending p) : inner_(std::move(inner)), p_(std::move(p)) {}
@@ -704,7 +709,8 @@ private:
         }
         emit(*p_.l, p_.l->res,
              response_record{system_clock::now(), p_.client, std::string_view{p_.id, 20}, p_.time, p_.duration, p_.status,
-                             p_.size ? *p_.size : static_cast<std::int64_t>(count_), p_.headers, p_.l->journal, body});
+                             p_.size ? *p_.size : static_cast<std::int64_t>(count_), p_.headers, p_.l->journal, body,
+                             p_.ids});
     }
 
     std::unique_ptr<body_source> inner_;
@@ -897,7 +903,8 @@ void http_logger::exchange::log_request() {
     fill_request(l_, l_.req, req_, client_, p, now);
     emit(l_, l_.req,
          request_record{now, client_, std::string_view{id_, sizeof id_}, p.time, req_.method_string(), p.path, p.query,
-                        p.host, p.remote, proto_of(req_.version()), request_size(req_), p.headers, false, {}});
+                        p.host, p.remote, proto_of(req_.version()), request_size(req_), p.headers, false, {},
+                        req_.context().ids});
 }
 
 task<error_code> http_logger::exchange::journal_request() {
@@ -940,7 +947,8 @@ task<error_code> http_logger::exchange::journal_request() {
     fill_request(l_, s, req_, client_, p, now);
     emit(l_, s,
          request_record{now, client_, std::string_view{id_, sizeof id_}, p.time, req_.method_string(), p.path, p.query,
-                        p.host, p.remote, proto_of(req_.version()), length ? *length : -1, p.headers, true, body});
+                        p.host, p.remote, proto_of(req_.version()), length ? *length : -1, p.headers, true, body,
+                        req_.context().ids});
     co_return error_code{};
 }
 
@@ -979,6 +987,7 @@ void http_logger::exchange::log_response(response& res) {
         logged_body::pending p{&l_, false, {}, time, duration, res.result_int(), size, {}, std::move(plan),
                                std::move(mime), compressed};
         std::memcpy(p.id, id_, sizeof id_);
+        p.ids = req_.context().ids;
         collect_headers(s, res, false, p.headers);
         res.set_stream(std::make_unique<logged_body>(res.take_stream(), std::move(p)));
         return;
@@ -994,7 +1003,7 @@ void http_logger::exchange::log_response(response& res) {
     }
     emit(l_, s,
          response_record{now, false, std::string_view{id_, sizeof id_}, time, duration, res.result_int(), size ? *size : -1,
-                         headers, l_.journal, body});
+                         headers, l_.journal, body, req_.context().ids});
 }
 
 void http_logger::exchange::log_client_response(result<response>& res) {
@@ -1007,7 +1016,9 @@ void http_logger::exchange::log_client_response(result<response>& res) {
     thread_local header_list headers;
     headers.clear();
     if (!res) {
-        emit(l_, s, response_record{now, true, std::string_view{id_, sizeof id_}, time, duration, 0, 0, headers, l_.journal, {}});
+        emit(l_, s,
+             response_record{now, true, std::string_view{id_, sizeof id_}, time, duration, 0, 0, headers, l_.journal,
+                             {}, req_.context().ids});
         return;
     }
     response& r = *res;
@@ -1019,6 +1030,7 @@ void http_logger::exchange::log_client_response(result<response>& res) {
     if (l_.journal) {
         logged_body::pending p{&l_, true, {}, time, duration, r.result_int(), size, {}, {}, {}, false};
         std::memcpy(p.id, id_, sizeof id_);
+        p.ids = req_.context().ids;
         p.mime = media_type(r[http::field::content_type]);
         p.compressed = is_compressed(r[http::field::content_encoding]);
         p.plan = plan_for(s, p.mime, size, std::string_view{id_, sizeof id_}, ".cli.res.bin");
@@ -1033,7 +1045,7 @@ void http_logger::exchange::log_client_response(result<response>& res) {
     collect_headers(s, r, false, headers);
     emit(l_, s,
          response_record{now, true, std::string_view{id_, sizeof id_}, time, duration, r.result_int(), size ? *size : -1,
-                         headers, l_.journal, {}});
+                         headers, l_.journal, {}, req_.context().ids});
 }
 
 void http_logger::exchange::log_failure() {
@@ -1045,7 +1057,7 @@ void http_logger::exchange::log_failure() {
     static const header_list none;
     emit(l_, l_.res,
          response_record{now, client_, std::string_view{id_, sizeof id_}, time, duration, client_ ? 0u : 500u,
-                         client_ ? 0 : -1, none, l_.journal, {}});
+                         client_ ? 0 : -1, none, l_.journal, {}, req_.context().ids});
 }
 
 }  // namespace aileron

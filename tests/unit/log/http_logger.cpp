@@ -1,6 +1,8 @@
 #include <aileron/log/http_logger.hpp>   // first: the header is self-contained
 
+#include <aileron/chain/static_chain.hpp>
 #include <aileron/log/logger.hpp>
+#include <aileron/middlewares/tracking.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -270,4 +272,109 @@ TEST_CASE("the tripperware reuses the server's id and logs a failed round trip a
     CHECK(lines[1].find(R"("msg":"client","response":{"duration":)") != std::string::npos);
     CHECK(field(lines[1], "status") == "0");
     CHECK(field(lines[1], "id") == "ABCDEFGHIJKLMNOPQRST");
+}
+
+namespace {
+
+/// The "ids" object of a record ("<missing>" when it has none).
+std::string ids_of(const std::string& line) {
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex{R"re("ids":(\{"request":"[^"]*","trace":"[^"]*"\}),)re"})) return m[1];
+    return "<missing>";
+}
+
+std::string ids_json(const request_ids& ids) {
+    return R"({"request":")" + std::string{ids.request()} + R"(","trace":")" + std::string{ids.trace()} + "\"}";
+}
+
+middlewares::tracking tracking_from(std::string extract) {
+    return middlewares::tracking{{.trace_id_extract_name = std::move(extract)}};
+}
+
+}  // namespace
+
+TEST_CASE("HTTPLogger outside TrackingMiddleware: the response record has the ids, the request record none",
+          "[log][http_logger]") {
+    captured c;
+    static_chain chain{test::text_handler{"hi"}, http_logger{defaults(), c.log}, tracking_from("X-Trace-ID")};
+    request req{http::verb::get, "/", 11};
+    req.set("X-Trace-ID", "client-trace-1");
+    test::run_task(chain(req));
+    auto lines = c.all();
+    REQUIRE(lines.size() == 2);
+    const request_ids& ids = req.context().ids;
+    REQUIRE(ids.request().size() == 48);
+    CHECK(ids.trace() == "client-trace-1");
+    CHECK(ids_of(lines[0]) == "<missing>");   // written before TrackingMiddleware ran
+    CHECK(lines[1].find(R"("msg":"server","ids":)" + ids_json(ids) + R"(,"response":{)") != std::string::npos);
+}
+
+TEST_CASE("HTTPLogger inside TrackingMiddleware: both records have the ids, the trace ID defaulting to the request ID",
+          "[log][http_logger]") {
+    captured c;
+    static_chain chain{test::text_handler{"hi"}, tracking_from("X-Trace-ID"), http_logger{defaults(), c.log}};
+    request req{http::verb::get, "/", 11};
+    test::run_task(chain(req));
+    auto lines = c.all();
+    REQUIRE(lines.size() == 2);
+    const request_ids& ids = req.context().ids;
+    CHECK(ids.trace() == ids.request());
+    CHECK(lines[0].find(R"("msg":"server","ids":)" + ids_json(ids) + R"(,"request":{)") != std::string::npos);
+    CHECK(ids_of(lines[1]) == ids_json(ids));
+}
+
+TEST_CASE("a streamed response's record has the ids even when written after the request's context moved on",
+          "[log][http_logger]") {
+    captured c;
+    auto stream = [](request&) -> task<response> {
+        response r{http::status::ok, 11};
+        r.set_stream(std::make_unique<pieces>(std::vector<std::string>{"abc", "de"}));
+        co_return r;
+    };
+    static_chain chain{stream, http_logger{defaults(), c.log}, tracking_from("")};
+    request req{http::verb::get, "/s", 11};
+    response res = test::run_task(chain(req));
+    const std::string expected = ids_json(req.context().ids);
+    req.context().ids.clear();   // as the server does for the connection's next request
+    CHECK(test::run_task(drain(*res.stream())) == "abcde");
+    auto lines = c.all();
+    REQUIRE(lines.size() == 2);
+    CHECK(field(lines[1], "size") == "5");
+    CHECK(ids_of(lines[1]) == expected);
+}
+
+TEST_CASE("the tripperware's records have the ids of the request it sends, the failed round trip's too",
+          "[log][http_logger]") {
+    captured c;
+    http_logger hl{defaults(), c.log};
+    request req{http::verb::get, "http://up.example/x", 11};
+    req.context().ids.assign("R-FROM-TRACKING", "T-FROM-TRACKING");
+    auto ok = [](request&) -> task<result<response>> {
+        response r{http::status::ok, 11};
+        r.body() = "x";
+        r.prepare_payload();
+        co_return r;
+    };
+    auto fail = [](request&) -> task<result<response>> { co_return error_code{asio::error::connection_refused}; };
+    CHECK(test::run_task(hl(req, ok)).has_value());
+    CHECK_FALSE(test::run_task(hl(req, fail)).has_value());
+    auto lines = c.all();
+    REQUIRE(lines.size() == 4);
+    for (const auto& line : lines) {
+        CHECK(line.find(R"("msg":"client","ids":{"request":"R-FROM-TRACKING","trace":"T-FROM-TRACKING"},)") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("logFormat lines have no ids, as AILERON's templates have no tag for them", "[log][http_logger]") {
+    captured c;
+    auto cfg = defaults();
+    cfg.request.log_format = "REQ %id% %ids% %request%";
+    static_chain chain{test::text_handler{"hi"}, tracking_from(""), http_logger{cfg, c.log}};
+    request req{http::verb::get, "/", 11};
+    test::run_task(chain(req));
+    auto lines = c.all();
+    REQUIRE(lines.size() == 2);
+    CHECK(std::regex_match(lines[0], std::regex{"REQ [A-Za-z0-9_-]{20} <undefined:ids> <undefined:request>\n"}));
+    CHECK(lines[0].find(std::string{req.context().ids.request()}) == std::string::npos);
 }
