@@ -5,6 +5,8 @@
 //   access_log       static_chain<handler, http_logger>: default config (no headers logged)
 //   access_headers   the same logging every request header ("*", 6 headers) and masking one
 //   access_format    the same with logFormat text lines instead of JSON records
+//   access_tracked   access_log behind a TrackingMiddleware (no header names): both records carry
+//                    the request's "ids" (request ID and a 36-byte trace ID taken from a header)
 //
 // The records go to a logger whose background writer throws them away (a sink that counts
 // bytes): what is measured is the worker's share, formatting and queueing. The writer's own
@@ -14,6 +16,7 @@
 #include <aileron/chain/static_chain.hpp>
 #include <aileron/log/http_logger.hpp>
 #include <aileron/log/logger.hpp>
+#include <aileron/middlewares/tracking.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -89,9 +92,11 @@ task<void> request_loop(benchmark::State& state, const H& h, std::uint64_t& allo
     req.set(http::field::accept_encoding, "gzip, br");
     req.set(http::field::authorization, "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig");
     req.set("x-request-id", "0a1b2c3d4e5f");
+    req.set("x-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736-01");
     req.context().remote = tcp::endpoint{asio::ip::make_address("127.0.0.1"), 53124};
     const std::uint64_t before = allocations;
     for (auto _ : state) {
+        req.context().ids.clear();   // as the server does before each request of a connection
         response res = co_await h(req);
         benchmark::DoNotOptimize(res);
     }
@@ -153,11 +158,18 @@ void access_format(benchmark::State& state) {
     run(state, chain);
 }
 
+void access_tracked(benchmark::State& state) {
+    static_chain chain{ok_handler{}, middlewares::tracking{{.trace_id_extract_name = "X-Trace-ID"}},
+                       http_logger{base_config(), access_logger()}};
+    run(state, chain);
+}
+
 }  // namespace
 
 BENCHMARK(plain);
 BENCHMARK(access_log);
 BENCHMARK(access_headers);
 BENCHMARK(access_format);
+BENCHMARK(access_tracked);
 
 BENCHMARK_MAIN();
