@@ -24,6 +24,8 @@
 #include <charconv>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -86,14 +88,58 @@ struct idle_connection {
     steady::time_point since;
 };
 
-struct pool {
-    std::unordered_map<std::string, std::vector<idle_connection>> idle;
+bool still_idle(upstream_stream& s);
+
+/**
+ * The idle upstream connections of one execution context (a worker's io_context), kept as a
+ * service of that context: its sockets belong to the context, so they are closed when it shuts
+ * down, never after it is gone (a pool per thread outlived the contexts of a server destroyed
+ * before its thread ended, and a new context at the same address would have found the old one's
+ * sockets). The mutex is the context's own: uncontended on a worker, whose context one thread
+ * runs; it keeps a context run by several threads correct.
+ */
+class pool final : public asio::execution_context::service {
+public:
+    using key_type = pool;
+    static inline asio::execution_context::id id;
+
+    explicit pool(asio::execution_context& ctx) : service(ctx) {}
+
+    /// The newest idle connection under `key` that is still usable, if any; ones idle for longer
+    /// than `idle_timeout` (zero: no limit) or closed by the upstream are dropped on the way.
+    std::optional<upstream_stream> take(const std::string& key, std::chrono::milliseconds idle_timeout) {
+        std::lock_guard lock{mutex_};
+        auto it = idle_.find(key);
+        if (it == idle_.end()) return std::nullopt;
+        auto& list = it->second;
+        const auto now = steady::now();
+        while (!list.empty()) {
+            idle_connection c = std::move(list.back());
+            list.pop_back();
+            if ((idle_timeout.count() <= 0 || now - c.since < idle_timeout) && still_idle(c.stream))
+                return std::move(c.stream);
+        }
+        return std::nullopt;
+    }
+    /// Keeps `s` for reuse under `key`, unless `max_idle` connections already wait there.
+    void put(const std::string& key, upstream_stream&& s, std::size_t max_idle) {
+        std::lock_guard lock{mutex_};
+        auto& list = idle_[key];
+        if (list.size() < max_idle) list.push_back({std::move(s), steady::now()});
+    }
+
+private:
+    void shutdown() override {
+        std::lock_guard lock{mutex_};
+        idle_.clear();
+    }
+
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::vector<idle_connection>> idle_;
 };
 
-/// This thread's pools, one per execution context it runs (a worker runs one).
-pool& thread_pool(const asio::any_io_executor& ex) {
-    thread_local std::unordered_map<const void*, pool> pools;
-    return pools[&asio::query(ex, asio::execution::context)];
+pool& context_pool(const asio::any_io_executor& ex) {
+    return asio::use_service<pool>(asio::query(ex, asio::execution::context));
 }
 
 /// A connection in use: taken from the pool or newly dialled.
@@ -198,17 +244,8 @@ task<result<upstream_connection>> dial(const transport_options& opt, const targe
                                        const tls_context* tls) {
     auto ex = co_await asio::this_coro::executor;
     // A pooled connection first, newest first; ones idle for too long are dropped.
-    pool& p = thread_pool(ex);
-    if (auto it = p.idle.find(key); it != p.idle.end()) {
-        auto& list = it->second;
-        const auto now = steady::now();
-        while (!list.empty()) {
-            idle_connection c = std::move(list.back());
-            list.pop_back();
-            if ((opt.idle_timeout.count() <= 0 || now - c.since < opt.idle_timeout) && still_idle(c.stream))
-                co_return upstream_connection{std::move(c.stream), std::move(key), true};
-        }
-    }
+    if (auto s = context_pool(ex).take(key, opt.idle_timeout))
+        co_return upstream_connection{std::move(*s), std::move(key), true};
     tcp::resolver resolver{ex};
     auto [rec, endpoints] =
         co_await resolver.async_resolve(std::string{t.host}, std::string{t.port}, use_nothrow);
@@ -351,9 +388,7 @@ private:
         if (released_) return;
         released_ = true;
         if (!reusable_ || !parser_->keep_alive() || buf_.size() != 0 || !conn_.stream.is_open()) return;
-        auto& list = thread_pool(conn_.stream.get_executor()).idle[conn_.key];
-        if (list.size() >= max_idle_) return;
-        list.push_back({std::move(conn_.stream), steady::now()});
+        context_pool(conn_.stream.get_executor()).put(conn_.key, std::move(conn_.stream), max_idle_);
     }
 
     upstream_connection conn_;
