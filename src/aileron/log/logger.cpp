@@ -40,7 +40,7 @@ void append_log_json_string(std::string& out, std::string_view s) {
         out.resize(at + s.size() + 2);
         char* p = out.data() + at;
         *p = '"';
-        std::memcpy(p + 1, s.data(), s.size());
+        if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());   // an empty view may have no data
         p[s.size() + 1] = '"';
         return;
     }

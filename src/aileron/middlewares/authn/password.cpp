@@ -281,7 +281,14 @@ task<password_hasher::verification> password_hasher::verify_off_loop(std::string
     // std::string would keep pointing at its old short-string buffer.)
     bool ok = co_await asio::co_spawn(
         hashing_pool(),
-        [this, stored, pw = std::string_view{password}]() -> task<bool> { co_return verify(stored, pw); },
+        [this, stored, pw = std::string_view{password}]() -> task<bool> {
+            const bool match = verify(stored, pw);
+            // The thread lets go of its OpenSSL state (error queue, random generator) after each
+            // hash, a few allocations against tens of milliseconds of hashing: at exit OpenSSL
+            // cleans up before these threads end, and what they still held leaked.
+            OPENSSL_thread_stop();
+            co_return match;
+        },
         asio::use_awaitable);
     OPENSSL_cleanse(password.data(), password.size());
     co_return ok ? verification::match : verification::mismatch;
