@@ -534,6 +534,9 @@ task<result<response>> http_transport::operator()(request& req) const {
                 co_return rec;
             }
             const unsigned status = parser->get().result_int();
+            // RFC 9110 section 15: a status outside 100..599 is invalid; the parser takes any
+            // three digits ("020" would otherwise pass as neither interim nor final).
+            if (status < 100 || status > 599) co_return error_code{http::error::bad_status};
             if (status == 101) {
                 // A protocol upgrade: the connection becomes a tunnel and never returns to the pool.
                 response res;
