@@ -179,22 +179,34 @@ bool split_target(std::string_view t, target_parts& out) {
 }
 
 /// Runs `op` with a deadline: when `timeout` passes first, `sock` is closed so `op` fails.
-/// Sets `timed_out` then. A zero timeout means none.
+/// Sets `timed_out` then (and `sock` is closed, whatever `op` returned). A zero timeout means none.
+///
+/// "First" is as the event loop sees it. When the loop was held up past both the deadline and
+/// the end of `op` (a worker thread that did not run for a while), it handles `op`'s completion
+/// and the expired timer in the same turn, I/O first: `op` then looks successful, but the timer
+/// can no longer be cancelled. That is a timeout too; without this, a response header that
+/// came 400 ms after a 200 ms deadline was taken as in time. The timer's handler may then run
+/// after this coroutine and the socket are gone, so it reaches the socket only through `target`,
+/// which is cleared here first.
 template <class Op>
 auto with_deadline(tcp::socket& sock, std::chrono::milliseconds timeout, bool& timed_out, Op op)
     -> decltype(op()) {
     if (timeout.count() <= 0) co_return co_await op();
+    auto target = std::make_shared<tcp::socket*>(&sock);
     asio::steady_timer timer{sock.get_executor(), timeout};
-    auto expired = std::make_shared<bool>(false);
-    timer.async_wait([&sock, expired](error_code ec) {
-        if (ec) return;   // cancelled: the operation finished first
-        *expired = true;
+    timer.async_wait([target](error_code ec) {
+        if (ec || !*target) return;   // cancelled, or late: `op` finished and the socket is not ours
         error_code ignored;
-        sock.close(ignored);
+        (*target)->close(ignored);
     });
     auto r = co_await op();
-    timer.cancel();
-    timed_out = *expired;
+    *target = nullptr;
+    // Nothing left to cancel: the timer expired, and its handler has run or is queued behind us.
+    timed_out = timer.cancel() == 0;
+    if (timed_out) {
+        error_code ignored;
+        sock.close(ignored);
+    }
     co_return r;
 }
 
