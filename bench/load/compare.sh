@@ -7,6 +7,9 @@
 #                                                 # static files, 1 KiB and 1 MiB
 #   TARGETS="nginx-proxy-64k haproxy-64k aileron-proxy-64k nginx-proxy-close haproxy-close aileron-proxy-close" \
 #     bench/load/compare.sh                       # proxies: 64 KiB responses; a new connection per request
+#   HEADER="Origin: http://localhost:3000" \
+#     TARGETS="aileron-proxy aileron-proxy-chain static-proxy static-proxy-chain" bench/load/compare.sh
+#                                                 # what a middleware chain costs the proxy, config and static
 # Each repeat measures every target once, in an order rotated by one per repeat, so no target is
 # always first after a switch. A measurement is redone (at most RETRIES times per run) when
 # processes outside the benchmark took more than OTHER_MAX % of the machine meanwhile.
@@ -14,7 +17,8 @@
 #   rps       requests/s seen by wrk          spread  (max-min)/median of rps
 #   x_nginx   median of the per-repeat ratios rps/rps(nginx): the pair is measured close in time
 #             (for a static-file target, nginx is nginx-static of the same file; for a *-64k or
-#             *-close proxy target, it is nginx-proxy-64k or nginx-proxy-close)
+#             *-close proxy target, it is nginx-proxy-64k or nginx-proxy-close; for a *-chain
+#             target, the same proxy without the chain: aileron-proxy or static-proxy)
 #   p50, p99  latency (ms) from wrk --latency errors  socket errors + non-2xx, summed
 #   cpu_us    CPU the target's own processes spent per request, in microseconds (from
 #             /proc/<pid>/stat: how hard it works for a request, whatever wrk got)
@@ -25,6 +29,7 @@
 #      BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load  OTHER_MAX=15  RETRIES=8
 #      OUT=/tmp/aileron-load-<time>.txt (raw results)  WRK_CPUS= (taskset list for wrk)
 #      COMMIT= (recorded in the output; default: git rev-parse of this checkout)
+#      HEADER= (one request header every target gets, e.g. "Origin: http://localhost:3000")
 #      AUTOGROUP_NICE= (e.g. -10: wrk and this script run in a scheduler autogroup of that nice
 #      value; use the same for peers-up.sh)
 set -euo pipefail
@@ -53,6 +58,7 @@ table() {  # table RAWFILE
     for (i = 1; i <= nt; i++) {
       t = order[i]; m = med(rps[t]); sp = m > 0 ? 100 * (hi - lo) / m : 0
       ref = match(t, /-static-/) ? "nginx" substr(t, RSTART) : match(t, /-(64k|close)$/) ? "nginx-proxy" substr(t, RSTART) : "nginx"
+      if (t ~ /-chain$/) ref = substr(t, 1, length(t) - 6)
       q = ""; for (r in reps) if (at[r, ref] > 0 && (r, t) in at) q = q " " at[r, t] / at[r, ref]
       printf "%-12s %9.0f %6.1f%% %8s %8.2f %8.2f %7d %7.1f %6d%%\n", t, m, sp,
         q == "" ? "-" : sprintf("%.2f", med(q)), med(p50[t]), med(p99[t]), err[t], med(cpu[t]), oth[t]
@@ -79,13 +85,16 @@ declare -A url=([upstream]=http://127.0.0.1:$BASE/ [nginx]=http://127.0.0.1:$((B
   [nginx-proxy-close]=http://127.0.0.1:$((BASE + 3))/ [haproxy-close]=http://127.0.0.1:$((BASE + 4))/
   [aileron-proxy-close]=http://127.0.0.1:$((BASE + 5))/
   [caddy]=http://127.0.0.1:$((BASE + 9))/ [caddy-64k]=http://127.0.0.1:$((BASE + 9))/64k
-  [caddy-close]=http://127.0.0.1:$((BASE + 9))/)
+  [caddy-close]=http://127.0.0.1:$((BASE + 9))/
+  [aileron-proxy-chain]=http://127.0.0.1:$((BASE + 10))/ [static-proxy]=http://127.0.0.1:$((BASE + 11))/
+  [static-proxy-chain]=http://127.0.0.1:$((BASE + 12))/)
 declare -A pidfile=([upstream]=upstream [nginx]=nginx [aileron]=aileron [nginx-proxy]=nginx [haproxy]=haproxy
   [aileron-proxy]=aileron-proxy [aileron-static-1k]=aileron-static [aileron-static-1m]=aileron-static
   [nginx-static-1k]=nginx [nginx-static-1m]=nginx [aileron-proxy-log]=aileron-proxy-log
   [nginx-proxy-64k]=nginx [haproxy-64k]=haproxy [aileron-proxy-64k]=aileron-proxy
   [nginx-proxy-close]=nginx [haproxy-close]=haproxy [aileron-proxy-close]=aileron-proxy
-  [caddy]=caddy [caddy-64k]=caddy [caddy-close]=caddy)
+  [caddy]=caddy [caddy-64k]=caddy [caddy-close]=caddy [aileron-proxy-chain]=aileron-proxy-chain
+  [static-proxy]=static-proxy [static-proxy-chain]=static-proxy-chain)
 for arg in "$@"; do   # extra NAME=URL targets: loopback only
   name=${arg%%=*} u=${arg#*=}
   [[ $u =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]] || { echo "not a loopback http:// URL: $u" >&2; exit 1; }
@@ -111,7 +120,8 @@ ticks_of() {  # utime+stime (clock ticks) summed over the given PIDs
   done
   echo "$sum"
 }
-all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k aileron-proxy-log caddy; do server_pids "$t"; done; }
+all_server_pids() { local t; for t in upstream nginx aileron haproxy aileron-proxy aileron-static-1k aileron-proxy-log caddy \
+  aileron-proxy-chain static-proxy static-proxy-chain; do server_pids "$t"; done; }
 machine() {  # "total busy" ticks of all CPUs from /proc/stat (busy = user nice system irq softirq)
   awk 'NR == 1 { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
@@ -121,6 +131,7 @@ own_ticks() {  # this script plus every child it has reaped (wrk runs as one)
 wrk_once() {  # wrk_once SECONDS URL [TARGET] -> "rps p50_ms p99_ms errors requests"
   local extra=()   # *-close targets: a new connection for every request
   [[ ${3:-} == *-close ]] && extra=(-H "Connection: close")
+  [ -n "${HEADER:-}" ] && extra+=(-H "$HEADER")
   timeout $(($1 + 10)) "${wrk_cmd[@]}" -t"$THREADS" -c"$CONNS" -d"$1"s --latency "${extra[@]}" "$2" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
@@ -138,7 +149,7 @@ done
 
 commit=${COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 workers=$(cat "$RUN/workers" 2>/dev/null || echo '?')
-echo "# $(date -Is) commit=$commit WORKERS=$workers nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none} AUTOGROUP_NICE=${AUTOGROUP_NICE:-none}" | tee "$OUT" >&2
+echo "# $(date -Is) commit=$commit WORKERS=$workers nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) DURATION=${DURATION}s REPEATS=$REPEATS CONNS=$CONNS THREADS=$THREADS WRK_CPUS=${WRK_CPUS:-none} AUTOGROUP_NICE=${AUTOGROUP_NICE:-none} HEADER=${HEADER:-none}" | tee "$OUT" >&2
 for t in "${targets[@]}"; do wrk_once 1 "${url[$t]}" > /dev/null; done   # warm-up
 hz=$(getconf CLK_TCK) retries=0
 for r in $(seq "$REPEATS"); do

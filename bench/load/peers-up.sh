@@ -11,6 +11,12 @@
 #   :BASE+7  nginx-static the same nginx, `root $RUN/static` with sendfile
 #   :BASE+8  aileron-proxy-log bench/load/proxy-accesslog.yaml: aileron-proxy plus an HTTPLogger
 #            (access log to a rotating file in $RUN/access-log)
+#   :BASE+9  caddy        when installed (peers/Caddyfile)
+#   :BASE+10 aileron-proxy-chain bench/load/proxy-chain.yaml: aileron-proxy behind TrackingMiddleware,
+#            HTTPLogger (to $RUN/chain-log), CORSMiddleware, ThrottleMiddleware (type-erased chain)
+#   :BASE+11 static-proxy       bench/static_chain_proxy --bare: the same proxy built in code
+#   :BASE+12 static-proxy-chain bench/static_chain_proxy: that proxy behind the same chain as a
+#            static_chain (log to $RUN/static-chain-log); both only when STATIC_CHAIN_BIN is built
 # $RUN/static gets 1k.png (1 KiB) and 1m.png (1 MiB) of random bytes, served by both. Named
 # .png so that both servers type them by extension (a file of unknown type would cost aileron
 # a 512-byte read to sniff it, as Go's file server does).
@@ -18,7 +24,8 @@
 # processes (the start time tells a recycled PID from ours). Nothing is installed here.
 #
 # env: WORKERS=2  BASE=9300  RUN=${TMPDIR:-/tmp}/aileron-bench-load
-#      AILERON_BIN=<repo>/build/aileron  NICE=0 (applied to every server alike)
+#      AILERON_BIN=<repo>/build/aileron  NICE=0
+#      STATIC_CHAIN_BIN=<dir of AILERON_BIN>/bench/static_chain_proxy (target static_chain_proxy) (applied to every server alike)
 #      CPUS= (taskset CPU list for every server, e.g. 1; empty: unpinned)
 #      AUTOGROUP_NICE= (e.g. -10: the servers' scheduler autogroup gets that nice value, so that
 #      builds in other sessions, which the kernel otherwise weighs equally, take less of the CPU)
@@ -28,6 +35,7 @@ repo=$(cd "$here/../.." && pwd)
 WORKERS=${WORKERS:-2} BASE=${BASE:-9300} NICE=${NICE:-0}
 RUN=${RUN:-${TMPDIR:-/tmp}/aileron-bench-load}
 AILERON_BIN=${AILERON_BIN:-$repo/build/aileron}
+STATIC_CHAIN_BIN=${STATIC_CHAIN_BIN:-$(dirname "$AILERON_BIN")/bench/static_chain_proxy}
 
 # The servers live in a process session of their own: they outlive this script and the
 # terminal, and they share one scheduler autogroup, so none is favoured over another.
@@ -52,7 +60,7 @@ if compgen -G "$RUN/*.pid" >/dev/null; then
   echo "servers from an earlier peers-up.sh are recorded in $RUN; run peers-down.sh first" >&2
   exit 1
 fi
-for off in 0 1 2 3 4 5 6 7 8 9; do
+for off in $(seq 0 12); do
   if ss -ltnH "sport = :$((BASE + off))" | grep -q .; then
     echo "port $((BASE + off)) is taken; pick another BASE" >&2
     exit 1
@@ -62,6 +70,7 @@ done
 echo "$WORKERS" > "$RUN/workers"   # compare.sh prints it with the results
 up=$BASE echo_port=$((BASE + 1)) ail=$((BASE + 2)) nproxy=$((BASE + 3)) hap=$((BASE + 4)) aproxy=$((BASE + 5))
 astatic=$((BASE + 6)) nstatic=$((BASE + 7)) aplog=$((BASE + 8)) caddy_port=$((BASE + 9))
+achain=$((BASE + 10)) sproxy=$((BASE + 11)) schain=$((BASE + 12))
 mkdir -p "$RUN/static"
 head -c 1024 /dev/urandom > "$RUN/static/1k.png"
 head -c 1048576 /dev/urandom > "$RUN/static/1m.png"
@@ -97,10 +106,22 @@ start aileron-static "$astatic" env AILERON_ADDR="127.0.0.1:$astatic" AILERON_WO
   STATIC_ROOT="$RUN/static" "$AILERON_BIN" -f "$here/static.yaml"
 start aileron-proxy-log "$aplog" env AILERON_ADDR="127.0.0.1:$aplog" AILERON_WORKERS="$WORKERS" \
   UPSTREAM="http://127.0.0.1:$up" ACCESS_LOG_DIR="$RUN/access-log" "$AILERON_BIN" -f "$here/proxy-accesslog.yaml"
+start aileron-proxy-chain "$achain" env AILERON_ADDR="127.0.0.1:$achain" AILERON_WORKERS="$WORKERS" \
+  UPSTREAM="http://127.0.0.1:$up" ACCESS_LOG_DIR="$RUN/chain-log" "$AILERON_BIN" -f "$here/proxy-chain.yaml"
 
 # Caddy (Debian package caddy) is a peer when installed: GOMAXPROCS gives it the same cores.
 checked="upstream:$up nginx:$echo_port aileron:$ail nginx-proxy:$nproxy haproxy:$hap aileron-proxy:$aproxy
-         aileron-static:$astatic nginx-static:$nstatic aileron-proxy-log:$aplog"
+         aileron-static:$astatic nginx-static:$nstatic aileron-proxy-log:$aplog aileron-proxy-chain:$achain"
+# The static_chain variant of the chain bench (bench target static_chain_proxy), when built.
+if [ -x "$STATIC_CHAIN_BIN" ]; then
+  start static-proxy "$sproxy" env AILERON_ADDR="127.0.0.1:$sproxy" AILERON_WORKERS="$WORKERS" \
+    UPSTREAM="http://127.0.0.1:$up" "$STATIC_CHAIN_BIN" --bare
+  start static-proxy-chain "$schain" env AILERON_ADDR="127.0.0.1:$schain" AILERON_WORKERS="$WORKERS" \
+    UPSTREAM="http://127.0.0.1:$up" ACCESS_LOG_DIR="$RUN/static-chain-log" "$STATIC_CHAIN_BIN"
+  checked="$checked static-proxy:$sproxy static-proxy-chain:$schain"
+else
+  echo "no $STATIC_CHAIN_BIN (build the static_chain_proxy target): static-proxy and static-proxy-chain not started" >&2
+fi
 if command -v caddy >/dev/null 2>&1; then
   render Caddyfile Caddyfile
   mkdir -p "$RUN/caddy-home"
@@ -113,11 +134,8 @@ fi
 printf '%-12s %-8s %-24s %s\n' NAME PID URL STATUS
 failed=0
 for t in $checked; do
-  name=${t%%:*} port=${t#*:} pidname=${name%-proxy} status=down path=/
-  pidname=${pidname%-static}
-  [ "$name" = aileron-proxy ] && pidname=aileron-proxy
-  [ "$name" = aileron-static ] && pidname=aileron-static
-  [ "$name" = aileron-proxy-log ] && pidname=aileron-proxy-log
+  name=${t%%:*} port=${t#*:} pidname=$name status=down path=/
+  case $name in nginx-proxy | nginx-static) pidname=nginx ;; esac   # server blocks of the one nginx
   [[ $name == *-static ]] && path=/1k.png
   for _ in $(seq 50); do
     code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port$path") || true
