@@ -7,6 +7,8 @@ and a Lua script counts the statuses of each kind of request.
   503 is sent again and succeeds; a POST whose body went out is not (the fault upstream counts
   every attempt per request id, so a retried POST would show as two hits).
 - A body cut by the upstream is never completed for the client.
+- A response-header timeout stays 504 when the gateway did not run from before the deadline
+  until after the late answer came (stopped with SIGSTOP, as a descheduled worker would be).
 - Passive health: a dead upstream in a balancer of two is ejected after 3 failures, the load
   goes to the other, and when it comes back it is re-admitted after healthCheckInterval.
 - Open descriptors and RSS of the gateway are the same after repeated runs.
@@ -15,6 +17,7 @@ and a Lua script counts the statuses of each kind of request.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -207,6 +210,29 @@ class FaultMixTest(unittest.TestCase):
               % (sum(totals.values()), totals, fds1, fds2, fds3, rss1, rss2, rss3), file=sys.stderr)
         self.assertLessEqual(max(fds2, fds3), fds1 + 4, "descriptors grow from run to run")
         self.assertLessEqual(rss3, rss2 + 4096 * slack(binary()), "memory grows from run to run")
+        self.assertTrue(self.gw.running())
+
+    def test_a_header_timeout_is_504_even_when_the_gateway_was_stopped_past_the_deadline_and_the_answer(self):
+        # A worker that does not run from before the deadline until after the answer came (a
+        # descheduled thread on a loaded machine; here SIGSTOP) sees both at once: the answer came
+        # 400 ms after the 200 ms deadline, so it is still a timeout.
+        ident = "stopped-%d" % time.monotonic_ns()
+        with self.gw.connect() as c:
+            c.send("GET /t/slow?id=%s&delay=0.6 HTTP/1.1\r\nHost: faults\r\n\r\n" % ident)
+            give_up = time.monotonic() + 5
+            while True:   # the request reached the upstream: the deadline runs from about now
+                with self.up.lock:
+                    if ident in self.up.hits:
+                        break
+                self.assertLess(time.monotonic(), give_up, "the request never reached the upstream")
+                time.sleep(0.002)
+            os.kill(self.pid, signal.SIGSTOP)
+            try:
+                time.sleep(1.0)   # the deadline (200 ms) and the answer (600 ms) pass meanwhile
+            finally:
+                os.kill(self.pid, signal.SIGCONT)
+            res = c.read_response()
+        self.assertEqual(res.status, 504, res)
         self.assertTrue(self.gw.running())
 
     def test_a_body_cut_by_the_upstream_is_never_completed_under_load(self):
