@@ -143,3 +143,17 @@ def sanitized(binary_path):
 def slack(binary_path):
     """The factor by which memory and time bounds grow for a sanitized binary (1 otherwise)."""
     return 4 if sanitized(binary_path) else 1
+
+
+# AddressSanitizer keeps freed memory in a quarantine (256 MiB by default) before reusing it, so a
+# sanitized process's resident set grows by up to that much whatever the program frees.
+ASAN_QUARANTINE_KIB = 256 * 1024
+
+
+def rss_growth_bound(binary_path, kib):
+    """How far (KiB) the resident set may grow where the plain binary is allowed `kib`: under a
+    sanitizer, `kib` widened by `slack()` plus the quarantine; still finite, so a leak that grows
+    with the load fails there too."""
+    if not sanitized(binary_path):
+        return kib
+    return kib * slack(binary_path) + ASAN_QUARANTINE_KIB

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from gateway import Gateway, binary, entrypoint, http_request, request_bytes, stop_cleanly
-from reliability import Prober, Sampler, fd_count, rss_kib, slack, slowhttptest
+from reliability import Prober, Sampler, fd_count, rss_growth_bound, rss_kib, slack, slowhttptest
 from upstream import Upstream
 
 TIMEOUT = 2          # readHeaderTimeout, readTimeout, writeTimeout, idleTimeout of the gateway
@@ -229,7 +229,7 @@ class SlowClientsTest(unittest.TestCase):
                                            "-u", "http://127.0.0.1:%d/big/size/%d" % (self.gw.port, size)], 10)
         # 200 readers of 2 x 4 MiB: buffering them would take 1.6 GiB. The proxy reads the
         # upstream only as fast as the client takes the body.
-        self.assertLess(sampler.max_rss() - rss0, 64 * 1024 * self.slack)
+        self.assertLess(sampler.max_rss() - rss0, rss_growth_bound(binary(), 64 * 1024))
         self.assertLessEqual(self.wait_for_fds(self.base_fds, within=15), self.base_fds)
 
     # -- limits ---------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ class SlowClientsTest(unittest.TestCase):
         self.assertEqual([r for r in results if r[0] != r[1]], [])
         print("\n  250 oversized requests (50 clients): RSS %d -> max %d KiB" % (rss0, sampler.max_rss()),
               file=sys.stderr)
-        self.assertLess(sampler.max_rss() - rss0, 48 * 1024 * self.slack)
+        self.assertLess(sampler.max_rss() - rss0, rss_growth_bound(binary(), 48 * 1024))
 
 
 LIMIT = 50
