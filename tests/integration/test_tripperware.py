@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from gateway import Gateway, entrypoint, free_port, http_request, run_cli, stop_cleanly
+from gateway import Gateway, entrypoint, free_port, http_request, process_env, run_cli, sanitizer_report, stop_cleanly
 from upstream import Upstream
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -226,7 +226,8 @@ class StaticProxyExampleTest(unittest.TestCase):
         up = Upstream("up").start()
         port = free_port()
         proc = subprocess.Popen([example_binary("AILERON_EXAMPLE_STATIC_PROXY"), up.url, "127.0.0.1:%d" % port],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env=process_env())
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -250,8 +251,11 @@ class StaticProxyExampleTest(unittest.TestCase):
             self.assertEqual((res.status, res.body), (200, b"ok after 2"))
         finally:
             proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(15), 0)
+            _, err = proc.communicate(timeout=15)
             up.stop()
+            err = err.decode(errors="replace")
+            self.assertIsNone(sanitizer_report(err))
+            self.assertEqual(proc.returncode, 0, err[-4000:])
 
 
 if __name__ == "__main__":
