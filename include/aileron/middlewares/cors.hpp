@@ -115,10 +115,11 @@ public:
     void on_response(request& req, response& res) const;
 
 private:
-    /// The Access-Control-Allow-Origin value for `origin`, or empty when it is not allowed.
-    std::string allow_origin(std::string_view origin) const;
+    /// The Access-Control-Allow-Origin value for `origin` (a view of `origin` or of "*", so no
+    /// allocation per request), or empty when it is not allowed.
+    std::string_view allow_origin(std::string_view origin) const;
     response preflight(const request& req, std::string_view origin) const;
-    void add_actual_headers(response& res, const std::string& allowed_origin) const;
+    void add_actual_headers(response& res, std::string_view allowed_origin) const;
 
     std::vector<std::string> origins_;
     bool any_origin_ = false;

@@ -82,10 +82,10 @@ cors::cors(const config& cfg) {
     echo_origin_ = p.disable_wildcard_origin;
 }
 
-std::string cors::allow_origin(std::string_view origin) const {
+std::string_view cors::allow_origin(std::string_view origin) const {
     if (origin.empty()) return {};
-    if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) return std::string{origin};
-    if (any_origin_) return echo_origin_ ? std::string{origin} : std::string{"*"};
+    if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) return origin;
+    if (any_origin_) return echo_origin_ ? origin : std::string_view{"*"};
     return {};
 }
 
@@ -106,7 +106,7 @@ response cors::preflight(const request& req, std::string_view origin) const {
         res.insert(http::field::vary, "Access-Control-Request-Private-Network");
         if (private_network_) res.set("Access-Control-Allow-Private-Network", "true");
     }
-    if (std::string allowed = allow_origin(origin); !allowed.empty())
+    if (std::string_view allowed = allow_origin(origin); !allowed.empty())
         res.set(http::field::access_control_allow_origin, allowed);
     else
         res.result(http::status::forbidden);
@@ -114,7 +114,7 @@ response cors::preflight(const request& req, std::string_view origin) const {
     return res;
 }
 
-void cors::add_actual_headers(response& res, const std::string& allowed_origin) const {
+void cors::add_actual_headers(response& res, std::string_view allowed_origin) const {
     res.insert(http::field::vary, "Origin");
     res.set(http::field::access_control_allow_methods, joined_methods_);
     if (!joined_headers_.empty()) res.set(http::field::access_control_allow_headers, joined_headers_);
@@ -130,7 +130,7 @@ std::optional<response> cors::on_request(request& req) const {
     std::string_view origin = req[http::field::origin];
     if (origin.empty()) return std::nullopt;   // not a CORS request
     if (is_preflight(req)) return preflight(req, origin);
-    std::string allowed = allow_origin(origin);
+    std::string_view allowed = allow_origin(origin);
     if (!allowed.empty() && std::find(methods_.begin(), methods_.end(), req.method()) != methods_.end())
         return std::nullopt;
     response res = error_response(req, http_error{.status = http::status::forbidden,
