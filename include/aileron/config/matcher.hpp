@@ -87,5 +87,8 @@ bool path_match(std::string_view pattern, std::string_view name, bool& bad_patte
 /// dropped, an absolute-form target is reduced to its path. A target with a bad escape is
 /// returned undecoded.
 std::string url_path(std::string_view target);
+/// The same without an allocation when the path has no escape (the usual case): a view of
+/// `target`, else of `scratch`, which then holds the decoded path. For per-request matching.
+std::string_view url_path(std::string_view target, std::string& scratch);
 
 }  // namespace aileron

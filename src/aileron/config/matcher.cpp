@@ -158,12 +158,27 @@ bool path_match(std::string_view pattern, std::string_view name, bool& bad_patte
     return name.empty();
 }
 
-std::string url_path(std::string_view target) {
+namespace {
+/// The path of a request target as sent: no query, an absolute-form target reduced to its path.
+std::string_view raw_path(std::string_view target) {
     std::string_view raw = target.substr(0, target.find('?'));
     if (raw.starts_with("http://") || raw.starts_with("https://")) {
         auto slash = raw.find('/', raw.find("//") + 2);
         raw = slash == std::string_view::npos ? std::string_view{"/"} : raw.substr(slash);
     }
+    return raw;
+}
+}  // namespace
+
+std::string_view url_path(std::string_view target, std::string& scratch) {
+    std::string_view raw = raw_path(target);
+    if (raw.find('%') == std::string_view::npos) return raw;
+    scratch = url_path(raw);
+    return scratch;
+}
+
+std::string url_path(std::string_view target) {
+    std::string_view raw = raw_path(target);
     std::string out;
     out.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) {

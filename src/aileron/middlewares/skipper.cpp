@@ -23,7 +23,8 @@ skipper::skipper(const config& cfg, build_context& ctx)
 
 bool skipper::should_skip(const request& req) const {
     if (conditions_.empty()) return false;
-    const std::string path = url_path(req.target());
+    std::string scratch;   // only a target with a %-escape is decoded into it
+    const std::string_view path = url_path(req.target(), scratch);
     for (const auto& c : conditions_) {
         if (!c.methods.empty() && std::find(c.methods.begin(), c.methods.end(), req.method()) == c.methods.end())
             continue;

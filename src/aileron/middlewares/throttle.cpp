@@ -7,6 +7,8 @@
 #include <atomic>
 #include <random>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 namespace aileron::middlewares {
 
@@ -182,7 +184,8 @@ throttle::throttle(const config& cfg) {
 
 const throttle::entry* throttle::find(const request& req) const {
     if (entries_.empty()) return nullptr;
-    const std::string path = url_path(req.target());
+    std::string scratch;   // only a target with a %-escape is decoded into it
+    const std::string_view path = url_path(req.target(), scratch);
     for (const auto& e : entries_) {
         if (!e.methods.empty() && std::find(e.methods.begin(), e.methods.end(), req.method()) == e.methods.end())
             continue;

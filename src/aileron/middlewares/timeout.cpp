@@ -1,6 +1,8 @@
 #include <aileron/middlewares/timeout.hpp>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 namespace aileron::middlewares {
 
@@ -24,7 +26,8 @@ timeout::timeout(const config& cfg) : default_(cfg.default_timeout) {
 
 std::chrono::milliseconds timeout::timeout_for(const request& req) const {
     if (apis_.empty()) return default_;
-    const std::string path = url_path(req.target());
+    std::string scratch;   // only a target with a %-escape is decoded into it
+    const std::string_view path = url_path(req.target(), scratch);
     for (const auto& a : apis_) {
         if (!a.methods.empty() && std::find(a.methods.begin(), a.methods.end(), req.method()) == a.methods.end())
             continue;

@@ -81,3 +81,20 @@ TEST_CASE("url_path is the decoded path of a request target", "[config][matcher]
     CHECK(url_path("http://h") == "/");
     CHECK(url_path("/bad%zz") == "/bad%zz");
 }
+
+TEST_CASE("url_path with a scratch string gives a view of the target unless the path has an escape", "[config][matcher]") {
+    std::string scratch;
+    const std::string target = "http://h:1/a/long/path/without/escapes?x=%20";
+    std::string_view p = url_path(target, scratch);
+    CHECK(p == "/a/long/path/without/escapes");
+    CHECK(p.data() >= target.data());
+    CHECK(p.data() < target.data() + target.size());   // points into the target: nothing copied
+    CHECK(scratch.empty());
+    CHECK(url_path("/", scratch) == "/");
+    CHECK(url_path("http://h", scratch) == "/");
+
+    p = url_path("/a%20long%2Fpath?x=%20", scratch);
+    CHECK(p == "/a long/path");
+    CHECK(p.data() == scratch.data());
+    CHECK(url_path("/bad%zz?q", scratch) == "/bad%zz");
+}
