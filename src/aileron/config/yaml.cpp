@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -279,16 +280,24 @@ private:
     bool gave_up_ = false;
 };
 
-/// The offset of the first byte of `text` that is not part of well-formed UTF-8 (no overlong
-/// forms, surrogates or code points past U+10FFFF), or npos.
-std::size_t
-first_invalid_utf8(std::string_view text) noexcept
+/// The first character of `text` that a YAML reader refuses, as yaml.v3 does: bytes that are not
+/// well-formed UTF-8 (overlong forms, surrogates, code points past U+10FFFF) and control
+/// characters (C0 but tab, LF and CR; DEL; C1 but NEL; U+FFFE and U+FFFF).
+struct unreadable {
+    std::size_t at = std::string_view::npos;   ///< byte offset, npos when all is readable
+    bool control = false;                      ///< a control character, else not UTF-8
+    std::uint32_t code = 0;                    ///< the byte (not UTF-8) or the code point (control)
+};
+
+unreadable
+first_unreadable(std::string_view text) noexcept
 {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
     for (std::size_t i = 0; i < n;) {
         const unsigned char c = p[i];
         if (c < 0x80) {
+            if ((c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F) return {i, true, c};
             ++i;
             continue;
         }
@@ -304,14 +313,18 @@ first_invalid_utf8(std::string_view text) noexcept
             if (c == 0xF0) lo = 0x90;          // overlong
             else if (c == 0xF4) hi = 0x8F;     // past U+10FFFF
         } else {
-            return i;
+            return {i, false, c};
         }
-        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return i;
-        for (std::size_t k = 2; k < len; ++k)
-            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return {i, false, c};
+        std::uint32_t code = c & (0xFFu >> (len + 1));
+        for (std::size_t k = 1; k < len; ++k) {
+            if (k >= 2 && (p[i + k] < 0x80 || p[i + k] > 0xBF)) return {i, false, c};
+            code = (code << 6) | (p[i + k] & 0x3Fu);
+        }
+        if ((code >= 0x80 && code <= 0x9F && code != 0x85) || code == 0xFFFE || code == 0xFFFF) return {i, true, code};
         i += len;
     }
-    return std::string_view::npos;
+    return {};
 }
 
 }  // namespace
@@ -326,16 +339,17 @@ void
 parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::string_view format_name,
            std::vector<document>& out, diagnostics& diag)
 {
-    // YAML and JSON are Unicode: bytes that are not UTF-8 are an error (as in AILERON's yaml.v3),
-    // not passed on into values that no printer could write back.
-    if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
-        const std::string_view before = text.substr(0, bad);
+    // YAML and JSON are Unicode text: bytes that are not UTF-8, and control characters, are an
+    // error (as in AILERON's yaml.v3), not passed on into values that no printer could write back.
+    if (const unreadable bad = first_unreadable(text); bad.at != std::string_view::npos) {
+        const std::string_view before = text.substr(0, bad.at);
         const auto newlines = std::count(before.begin(), before.end(), '\n');
         const std::size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
-        static constexpr char hex[] = "0123456789ABCDEF";
-        const auto byte = static_cast<unsigned char>(text[bad]);
-        diag.add(mark{file, first_line + static_cast<int>(newlines), static_cast<int>(bad - line_start) + 1},
-                 "invalid " + std::string(format_name) + ": not UTF-8 (byte 0x" + hex[byte >> 4] + hex[byte & 15] + ")");
+        char code[16];
+        std::snprintf(code, sizeof code, bad.control ? "U+%04X" : "byte 0x%02X", static_cast<unsigned>(bad.code));
+        diag.add(mark{file, first_line + static_cast<int>(newlines), static_cast<int>(bad.at - line_start) + 1},
+                 "invalid " + std::string(format_name) + (bad.control ? ": control character " : ": not UTF-8 (") +
+                     code + (bad.control ? " is not allowed" : ")"));
         return;
     }
     converter conv(text, file, first_line, diag);

@@ -311,6 +311,27 @@ TEST_CASE("a YAML or JSON document that is not UTF-8 is a problem at the bad byt
     CHECK(at(good[0].root, {"k"}).as_string() == "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
+TEST_CASE("a control character in a YAML or JSON document is a problem at its position, as yaml.v3 has it",
+          "[config][source][yaml]")
+{
+    // Found by fuzz_config: a NUL inside a key came back from the YAML printer as something that
+    // no longer read as the same document.
+    diagnostics diag;
+    parse(std::string_view{"kind: A\nspec:\n  ru\0nners: []\n", 29}, format::yaml, diag, "nul.yaml");
+    REQUIRE(diag.problems().size() == 1);
+    CHECK(diag.problems()[0].to_string() == "nul.yaml:3:5: invalid YAML: control character U+0000 is not allowed");
+
+    for (std::string_view bad : {"\x01", "\x1b", "\x7f", "\xc2\x80", "\xc2\x9f", "\xef\xbf\xbe", "\xef\xbf\xbf"}) {
+        diagnostics d;
+        parse("k: \"" + std::string(bad) + "\"\n", format::json, d);
+        CHECK_FALSE(d.ok());
+    }
+    // Tab, CR LF, NEL (U+0085) and the rest of Unicode are text.
+    diagnostics ok;
+    parse("k: \"a\tb \xc2\x85 \xc2\xa0\"\r\nj: 1\r\n", format::yaml, ok);
+    CHECK(ok.ok());
+}
+
 //----------------------------------------------------------------------------------------------
 // JSON
 
