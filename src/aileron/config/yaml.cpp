@@ -280,6 +280,52 @@ private:
     bool gave_up_ = false;
 };
 
+/// The offset of a `,` that starts a document's root node (after its `---`, anchors and tags), or
+/// npos. That is invalid YAML ("did not find expected node content"), and yaml-cpp 0.7 loops on
+/// it, allocating without end, instead of reporting it.
+std::size_t
+root_flow_entry(std::string_view text) noexcept
+{
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    auto skip_line = [&] {
+        while (i < n && text[i] != '\n') ++i;
+    };
+    bool at_root = true;   // nothing of the current document read yet
+    while (i < n) {
+        const std::size_t line = i;
+        if (text.substr(line, 3) == "---" && (line + 3 == n || text[line + 3] == ' ' || text[line + 3] == '\t' ||
+                                              text[line + 3] == '\r' || text[line + 3] == '\n')) {
+            at_root = true;   // a new document; its root may start on this line
+            i = line + 3;
+        } else if (at_root && text[line] == '%') {
+            skip_line();
+        }
+        while (at_root && i < n) {
+            const char c = text[i];
+            if (c == ' ' || c == '\t' || c == '\r') {
+                ++i;
+            } else if (c == '#') {
+                skip_line();
+            } else if (c == '\n') {
+                ++i;
+                break;   // the next line may be a marker or a directive
+            } else if (c == '&' || c == '!') {   // a property of the root node: skip it
+                while (i < n && text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') ++i;
+            } else if (c == ',') {
+                return i;
+            } else {
+                at_root = false;
+            }
+        }
+        if (!at_root) {
+            skip_line();
+            if (i < n) ++i;
+        }
+    }
+    return std::string_view::npos;
+}
+
 /// The first character of `text` that a YAML reader refuses, as yaml.v3 does: bytes that are not
 /// well-formed UTF-8 (overlong forms, surrogates, code points past U+10FFFF) and control
 /// characters (C0 but tab, LF and CR; DEL; C1 but NEL; U+FFFE and U+FFFF).
@@ -341,15 +387,24 @@ parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::str
 {
     // YAML and JSON are Unicode text: bytes that are not UTF-8, and control characters, are an
     // error (as in AILERON's yaml.v3), not passed on into values that no printer could write back.
-    if (const unreadable bad = first_unreadable(text); bad.at != std::string_view::npos) {
-        const std::string_view before = text.substr(0, bad.at);
+    // The position of byte `at` of the text.
+    auto mark_at = [&](std::size_t at) {
+        const std::string_view before = text.substr(0, at);
         const auto newlines = std::count(before.begin(), before.end(), '\n');
         const std::size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+        return mark{file, first_line + static_cast<int>(newlines), static_cast<int>(at - line_start) + 1};
+    };
+    if (const unreadable bad = first_unreadable(text); bad.at != std::string_view::npos) {
         char code[16];
         std::snprintf(code, sizeof code, bad.control ? "U+%04X" : "byte 0x%02X", static_cast<unsigned>(bad.code));
-        diag.add(mark{file, first_line + static_cast<int>(newlines), static_cast<int>(bad.at - line_start) + 1},
+        diag.add(mark_at(bad.at),
                  "invalid " + std::string(format_name) + (bad.control ? ": control character " : ": not UTF-8 (") +
                      code + (bad.control ? " is not allowed" : ")"));
+        return;
+    }
+    if (const std::size_t comma = root_flow_entry(text); comma != std::string_view::npos) {
+        diag.add(mark_at(comma),
+                 "invalid " + std::string(format_name) + ": did not find expected node content (a ',' outside a flow collection)");
         return;
     }
     converter conv(text, file, first_line, diag);

@@ -332,6 +332,27 @@ TEST_CASE("a control character in a YAML or JSON document is a problem at its po
     CHECK(ok.ok());
 }
 
+TEST_CASE("a document whose root starts with a comma is a problem at the comma, not a hang",
+          "[config][source][yaml]")
+{
+    // Found by fuzz_config: yaml-cpp 0.7 loops forever, allocating, on a ',' that starts a
+    // document's root node.
+    for (std::string_view text : {",\n", ", a\n", "  , a\n", "# c\n,\n", "&x ,\n", "!t ,\n", "--- ,\n", "x: 1\n---\n\n,]\n"}) {
+        diagnostics d;
+        parse(text, format::yaml, d, "comma.yaml");
+        REQUIRE(d.problems().size() == 1);
+        CHECK_THAT(d.problems()[0].to_string(), Catch::Contains("did not find expected node content"));
+    }
+    diagnostics d;
+    parse("kind: A\n---\n\n  , a\n", format::yaml, d, "comma.yaml");
+    REQUIRE(d.problems().size() == 1);
+    CHECK_THAT(d.problems()[0].to_string(), Catch::StartsWith("comma.yaml:4:3: invalid YAML"));
+    // A comma anywhere else is for the parser to judge.
+    diagnostics fine;
+    parse("a: x, y\nb: [1, 2]\nc: \"--- ,\"\n", format::yaml, fine);
+    CHECK(fine.ok());
+}
+
 //----------------------------------------------------------------------------------------------
 // JSON
 
