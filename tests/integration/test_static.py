@@ -96,6 +96,23 @@ class StaticFileTest(unittest.TestCase):
         self.assertEqual(r.header("Cache-Control"), "no-cache")
         self.assertEqual(sha256(r.body), sha256(self.big))
 
+    def test_files_at_the_size_where_sending_changes_arrive_whole_on_one_connection(self):
+        # Up to 16 KiB a file goes out with its header in one write, past that with sendfile:
+        # both ways, and ranges near the end, on one keep-alive connection.
+        with self.gw.connect() as conn:
+            def exchange(data):
+                conn.send(data)
+                return conn.read_response()
+            for size in (0, 1, 16383, 16384, 16385, 70000):
+                r = exchange(request_bytes("GET", "/files/big.bin", [("Range", "bytes=0-%d" % (size - 1))])
+                             if size else request_bytes("GET", "/files/hello.txt"))
+                want = self.big[:size] if size else b"hello world\n"
+                self.assertIn(r.status, (200, 206), r)
+                self.assertEqual(sha256(r.body), sha256(want), size)
+                tail = exchange(request_bytes("GET", "/files/big.bin", [("Range", "bytes=-%d" % max(size, 1))]))
+                self.assertEqual(tail.status, 206, tail)
+                self.assertEqual(sha256(tail.body), sha256(self.big[-max(size, 1):]), size)
+
     def test_download_resumed_with_a_range(self):
         half = 2 * 1024 * 1024 + 17
         first = self.get("/files/big.bin", [("Range", "bytes=0-%d" % (half - 1))])

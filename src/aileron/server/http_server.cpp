@@ -46,6 +46,9 @@ namespace {
 
 constexpr std::size_t body_chunk_size = 16 * 1024;        // one read of a request body
 constexpr std::uint64_t max_unread_body_drain = 256 * 1024;   // Go discards up to 256 KiB
+/// Files up to this size are read and sent with their response header in one write; larger ones
+/// go with sendfile(2). Below about this size the copy costs less than sendfile's own setup.
+constexpr std::uint64_t inline_file_limit = 16 * 1024;
 
 /// The Date header value, formatted at most once per second per thread.
 std::string_view http_date() {
@@ -897,7 +900,8 @@ task<bool> http_server::impl::write_response(connection& c, response& res, bool 
 }
 
 /// The serialized header (`c.out`), then the file region with sendfile(2). The header is sent
-/// with MSG_MORE, so that it leaves in one packet with the start of the file. The write
+/// with MSG_MORE, so that it leaves in one packet with the start of the file. A region of up to
+/// `inline_file_limit` bytes is read behind the header instead and sent with it. The write
 /// timeout applies to each wait for the socket to take more.
 task<bool> http_server::impl::send_file(connection& c, const body_source::file_region& f) {
     const auto timeout = srv.opt_.write_timeout;
@@ -910,6 +914,15 @@ task<bool> http_server::impl::send_file(connection& c, const body_source::file_r
     std::size_t head_sent = 0;
     auto offset = static_cast<off_t>(f.offset);
     std::uint64_t left = f.length;
+    if (left <= inline_file_limit) {
+        // A small file goes out with its header in one send: one pread into the header's
+        // buffer (reused across requests) costs less kernel time than a sendfile of its own.
+        const std::size_t at = c.out.size();
+        c.out.resize(at + left);
+        const ssize_t n = ::pread(f.fd, c.out.data() + at, left, offset);
+        if (n < 0 || static_cast<std::uint64_t>(n) != left) co_return false;   // unreadable, or it shrank
+        left = 0;
+    }
     while (head_sent < c.out.size() || left > 0) {
         ssize_t n;
         if (head_sent < c.out.size()) {
