@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drives the servers of peers-up.sh with wrk, interleaved, and prints one table.
 #   bench/load/compare.sh                         # nginx aileron nginx-proxy haproxy aileron-proxy
-#   bench/load/compare.sh gw=http://127.0.0.1:8080/   # plus any other loopback target
+#   bench/load/compare.sh gw=http://127.0.0.1:8080/   # plus any other loopback target (its cpu_us
+#                                                 # when $RUN/gw.pid holds "pid start-time port")
 #   bench/load/compare.sh --report RAWFILE        # reprint the table of an earlier run
 #   TARGETS="nginx-static-1k aileron-static-1k nginx-static-1m aileron-static-1m" bench/load/compare.sh
 #                                                 # static files, 1 KiB and 1 MiB
@@ -106,7 +107,7 @@ start_time() {
   s=${s##*) }; set -- $s; echo "${20}"
 }
 server_pids() {  # the recorded server of target $1 and its children, if it is still ours
-  local f=$RUN/${pidfile[$1]:-none}.pid pid started
+  local f=$RUN/${pidfile[$1]:-$1}.pid pid started   # an extra NAME=URL target: $RUN/NAME.pid if any
   [ -f "$f" ] || return 0
   read -r pid started _ < "$f"
   [ "$(start_time "$pid")" = "$started" ] || return 0
@@ -158,6 +159,7 @@ for r in $(seq "$REPEATS"); do
     while :; do
       read -r pids <<< "$(server_pids "$t")" || true
       mine=$(all_server_pids | tr '\n' ' ')
+      [ -n "${pidfile[$t]:-}" ] || mine="$mine $pids"   # an extra target's server is not "other" work
       read -r tot0 busy0 < <(machine); own0=$(own_ticks); all0=$(ticks_of $mine); srv0=$(ticks_of $pids)
       res=$(wrk_once "$DURATION" "${url[$t]}" "$t")
       read -r tot1 busy1 < <(machine); own1=$(own_ticks); all1=$(ticks_of $mine); srv1=$(ticks_of $pids)
