@@ -7,6 +7,7 @@
 
 #include "detail/parsers.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <unordered_map>
 
 namespace aileron::config::detail {
@@ -280,50 +282,38 @@ private:
     bool gave_up_ = false;
 };
 
-/// The offset of a `,` that starts a document's root node (after its `---`, anchors and tags), or
-/// npos. That is invalid YAML ("did not find expected node content"), and yaml-cpp 0.7 loops on
-/// it, allocating without end, instead of reporting it.
-std::size_t
-root_flow_entry(std::string_view text) noexcept
+/// Records where the parser's last document started.
+class document_marks final : public YAML::EventHandler {
+public:
+    YAML::Mark last;
+    void OnDocumentStart(const YAML::Mark& m) override { last = m; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+/// Where yaml-cpp 0.7 would report documents without end, or nothing. A token it cannot start a
+/// node with at the top of a document (a `,` as the root, or after a root scalar) is left unread
+/// and reported as one more empty document, again and again, so YAML::LoadAll never returns and
+/// allocates until the process dies. A first pass over the parser's events stops at the first
+/// document beyond what the text can hold (one per `---` or `...` line, plus one).
+std::optional<YAML::Mark>
+runaway_document(const std::string& text)
 {
-    std::size_t i = 0;
-    const std::size_t n = text.size();
-    auto skip_line = [&] {
-        while (i < n && text[i] != '\n') ++i;
-    };
-    bool at_root = true;   // nothing of the current document read yet
-    while (i < n) {
-        const std::size_t line = i;
-        if (text.substr(line, 3) == "---" && (line + 3 == n || text[line + 3] == ' ' || text[line + 3] == '\t' ||
-                                              text[line + 3] == '\r' || text[line + 3] == '\n')) {
-            at_root = true;   // a new document; its root may start on this line
-            i = line + 3;
-        } else if (at_root && text[line] == '%') {
-            skip_line();
-        }
-        while (at_root && i < n) {
-            const char c = text[i];
-            if (c == ' ' || c == '\t' || c == '\r') {
-                ++i;
-            } else if (c == '#') {
-                skip_line();
-            } else if (c == '\n') {
-                ++i;
-                break;   // the next line may be a marker or a directive
-            } else if (c == '&' || c == '!') {   // a property of the root node: skip it
-                while (i < n && text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') ++i;
-            } else if (c == ',') {
-                return i;
-            } else {
-                at_root = false;
-            }
-        }
-        if (!at_root) {
-            skip_line();
-            if (i < n) ++i;
-        }
-    }
-    return std::string_view::npos;
+    std::size_t markers = 1;
+    for (std::size_t i = 0; i < text.size(); i = text.find('\n', i) == std::string::npos ? text.size() : text.find('\n', i) + 1)
+        if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0) ++markers;
+    std::istringstream in{text};
+    YAML::Parser parser{in};
+    document_marks marks;
+    for (std::size_t docs = 0; parser.HandleNextDocument(marks);)
+        if (++docs > markers) return marks.last;
+    return std::nullopt;
 }
 
 /// The first character of `text` that a YAML reader refuses, as yaml.v3 does: bytes that are not
@@ -402,14 +392,15 @@ parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::str
                      code + (bad.control ? " is not allowed" : ")"));
         return;
     }
-    if (const std::size_t comma = root_flow_entry(text); comma != std::string_view::npos) {
-        diag.add(mark_at(comma),
-                 "invalid " + std::string(format_name) + ": did not find expected node content (a ',' outside a flow collection)");
-        return;
-    }
     converter conv(text, file, first_line, diag);
     try {
-        const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+        const std::string whole{text};
+        if (const auto stuck = runaway_document(whole)) {
+            diag.add(conv.mark_of(*stuck), "invalid " + std::string(format_name) +
+                                               ": did not find expected node content (a ',' outside a flow collection?)");
+            return;
+        }
+        const std::vector<YAML::Node> docs = YAML::LoadAll(whole);
         for (const YAML::Node& doc : docs) {
             if (doc.IsNull() || !doc.IsDefined()) continue;   // empty or comment-only
             const mark where = conv.mark_of(doc.Mark());
