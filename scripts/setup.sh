@@ -19,6 +19,9 @@ packages=(
   python3-httpbin python3-websockets
   # promtool, which checks PrometheusMeter's output (tests/integration/test_prometheus.py).
   prometheus
+  # The sanitizer and fuzzing pass (scripts/test-sanitized.sh): clang 14, its sanitizer and
+  # libFuzzer runtimes, llvm-symbolizer for readable reports.
+  clang-14 libclang-rt-14-dev llvm-14
   # Reliability tests (docs/reliability.md): load, slow clients, and the peers of the smuggling grid.
   wrk slowhttptest nginx-light haproxy
 )
