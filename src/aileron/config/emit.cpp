@@ -46,9 +46,11 @@ yaml_needs_quotes(const std::string& s)
     if (first >= '0' && first <= '9') return true;   // dates, times, 1.1 octals, sexagesimals
     if (s.back() == ' ' || s.back() == ':') return true;
     if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos) return true;
-    for (const char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7f || c == '{' || c == '}' || c == '[' || c == ']' || c == ',') return true;
+        if (aileron::detail::c1_or_nonchar_at(s, i) != 0) return true;   // only escaped, in quotes
     }
     return false;
 }

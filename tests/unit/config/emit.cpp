@@ -226,6 +226,29 @@ TEST_CASE("a tree printed as TOML reads back the same except for nulls", "[confi
     CHECK_FALSE(same_values(back, n));   // the null really was dropped
 }
 
+TEST_CASE("C1 controls and U+FFFE/U+FFFF in values are escaped in YAML and JSON and read back the same",
+          "[config][emit][roundtrip]")
+{
+    // Found by fuzz_config: a "\x9e" escape read into a value was printed raw, which the YAML
+    // reader (for JSON too) refuses as a control character.
+    node n = node::make_map();
+    n.set("c1", str("a\xc2\x9e b \xc2\x80\xc2\x85"));
+    n.set("nonchar", str("\xef\xbf\xbe\xef\xbf\xbf"));
+    n.set("fine", str("\xc2\xa0 \xef\xbf\xbd"));   // NBSP and U+FFFD stay as they are
+    const std::string yaml = to_yaml(n);
+    INFO(yaml);
+    CHECK(yaml.find("\\x9e") != std::string::npos);
+    CHECK(yaml.find("\\ufffe") != std::string::npos);
+    CHECK(yaml.find("\xc2\xa0") != std::string::npos);
+    CHECK(same_values(reparse(yaml, format::yaml), n));
+    for (bool pretty : {true, false}) {
+        const std::string json = to_json(n, pretty);
+        INFO(json);
+        CHECK(json.find("\\u009e") != std::string::npos);
+        CHECK(same_values(reparse(json, format::json), n));
+    }
+}
+
 TEST_CASE("special floats survive YAML and TOML round trips", "[config][emit][roundtrip]")
 {
     node n = node::make_map();
