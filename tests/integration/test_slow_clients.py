@@ -181,9 +181,16 @@ class SlowClientsTest(unittest.TestCase):
         self.assertLess(took, (TIMEOUT + 2 * SWEEP + 0.3) * self.slack)
 
     def test_slow_bodies_are_cut_at_read_timeout_while_normal_clients_are_served(self):
-        # A byte every 3 s: each body read waits longer than readTimeout (2 s).
-        rows, _, _ = self.attack(["-B", "-c", "600", "-r", "200", "-i", "3", "-s", "65536", "-x", "10",
-                                  "-u", "http://127.0.0.1:%d/echo" % self.gw.port], 8)
+        # A byte every 3 s: each body read waits longer than readTimeout (2 s). slowhttptest
+        # ends once it sees no connection left; on a loaded machine it has been seen to stop
+        # early, its last sample still counting hundreds connected, so such a run is repeated
+        # once. A gateway that does not cut slow bodies fails both.
+        for attempt in range(2):
+            rows, _, _ = self.attack(["-B", "-c", "600", "-r", "200", "-i", "3", "-s", "65536", "-x", "10",
+                                      "-u", "http://127.0.0.1:%d/echo" % self.gw.port], 8)
+            if int(rows[-1]["Closed"]) > 300:
+                break
+            print("\n  slowhttptest stopped early (attempt %d): %s" % (attempt + 1, rows[-1]), file=sys.stderr)
         self.assertGreater(int(rows[-1]["Closed"]), 300, rows)
         self.assertLessEqual(self.wait_for_fds(self.base_fds), self.base_fds)
 
