@@ -182,16 +182,13 @@ class SlowClientsTest(unittest.TestCase):
 
     def test_slow_bodies_are_cut_at_read_timeout_while_normal_clients_are_served(self):
         # A byte every 3 s: each body read waits longer than readTimeout (2 s). slowhttptest
-        # ends once it sees no connection left; on a loaded machine it has been seen to stop
-        # early, its last sample still counting hundreds connected, so such a run is repeated
-        # once. A gateway that does not cut slow bodies fails both.
-        for attempt in range(2):
-            rows, _, _ = self.attack(["-B", "-c", "600", "-r", "200", "-i", "3", "-s", "65536", "-x", "10",
-                                      "-u", "http://127.0.0.1:%d/echo" % self.gw.port], 8)
-            if int(rows[-1]["Closed"]) > 300:
-                break
-            print("\n  slowhttptest stopped early (attempt %d): %s" % (attempt + 1, rows[-1]), file=sys.stderr)
-        self.assertGreater(int(rows[-1]["Closed"]), 300, rows)
+        # never closes a slow-body connection itself before its 64 KiB are sent (hours at this
+        # pace), so each one it counts closed was cut by the gateway. How far it gets before it
+        # ends its run varies with the machine (4 to 5 s and 240 to over 300 closed, seen under ctest);
+        # without a read timeout it would count none.
+        rows, _, _ = self.attack(["-B", "-c", "600", "-r", "200", "-i", "3", "-s", "65536", "-x", "10",
+                                  "-u", "http://127.0.0.1:%d/echo" % self.gw.port], 8)
+        self.assertGreater(max(int(r["Closed"]) for r in rows), 200, rows)
         self.assertLessEqual(self.wait_for_fds(self.base_fds), self.base_fds)
 
     def test_slow_bodies_that_keep_trickling_are_held_without_starving_anyone(self):
