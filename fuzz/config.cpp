@@ -95,6 +95,9 @@ void check_round_trip(const config::document& doc, config::format fmt, const cha
         break;
     case config::format::toml:
         if (has(doc.root, [](const config::node& n) { return n.is_null(); })) return;
+        // An empty map prints as an empty TOML file, which holds no document (as an empty YAML
+        // document is skipped): nothing to read back.
+        if (doc.root.as_map().empty()) return;
         text = config::to_toml(doc.root);
         break;
     }
