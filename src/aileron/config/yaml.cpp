@@ -21,6 +21,8 @@
 namespace aileron::config::detail {
 namespace {
 
+std::string utf8_scalar(const std::string& s);
+
 /// Alias expansion can blow a small file up exponentially ("billion laughs") or loop; these
 /// bound the tree built from one document.
 constexpr std::size_t max_values = 1'000'000;
@@ -196,7 +198,7 @@ private:
     node scalar(const YAML::Node& in, const mark& where)
     {
         const std::string& tag = in.Tag();
-        const std::string& text = in.Scalar();
+        const std::string text = utf8_scalar(in.Scalar());
         if (tag == "!") return node{text, where};   // quoted or block scalar: always a string
         if (tag.starts_with(core_tag)) {
             const std::string_view name = std::string_view(tag).substr(core_tag.size());
@@ -231,7 +233,7 @@ private:
                 diag_.add(key_mark, "map keys must be scalars");
                 continue;
             }
-            const std::string name = key.IsNull() ? std::string{} : key.Scalar();
+            const std::string name = key.IsNull() ? std::string{} : utf8_scalar(key.Scalar());
             node value;
             if (!convert(entry.second, value, depth + 1)) return false;
             if (value.is_null() && !written_null(entry.second.Mark())) value.set_where(key_mark);
@@ -325,42 +327,80 @@ struct unreadable {
     std::uint32_t code = 0;                    ///< the byte (not UTF-8) or the code point (control)
 };
 
+/// The length of the well-formed UTF-8 sequence at byte `i` of `p[0..n)` (no overlong forms,
+/// surrogates or code points past U+10FFFF), its code point in `code`; 0 when there is none.
+std::size_t
+utf8_at(const unsigned char* p, std::size_t n, std::size_t i, std::uint32_t& code) noexcept
+{
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+        code = c;
+        return 1;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;   // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;          // overlong
+        else if (c == 0xED) hi = 0x9F;     // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;          // overlong
+        else if (c == 0xF4) hi = 0x8F;     // past U+10FFFF
+    } else {
+        return 0;
+    }
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return 0;
+    code = c & (0xFFu >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+        if (k >= 2 && (p[i + k] < 0x80 || p[i + k] > 0xBF)) return 0;
+        code = (code << 6) | (p[i + k] & 0x3Fu);
+    }
+    return len;
+}
+
 unreadable
 first_unreadable(std::string_view text) noexcept
 {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
     for (std::size_t i = 0; i < n;) {
-        const unsigned char c = p[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F) return {i, true, c};
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;   // the range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;          // overlong
-            else if (c == 0xED) hi = 0x9F;     // surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;          // overlong
-            else if (c == 0xF4) hi = 0x8F;     // past U+10FFFF
-        } else {
-            return {i, false, c};
-        }
-        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return {i, false, c};
-        std::uint32_t code = c & (0xFFu >> (len + 1));
-        for (std::size_t k = 1; k < len; ++k) {
-            if (k >= 2 && (p[i + k] < 0x80 || p[i + k] > 0xBF)) return {i, false, c};
-            code = (code << 6) | (p[i + k] & 0x3Fu);
-        }
-        if ((code >= 0x80 && code <= 0x9F && code != 0x85) || code == 0xFFFE || code == 0xFFFF) return {i, true, code};
+        std::uint32_t code = 0;
+        const std::size_t len = utf8_at(p, n, i, code);
+        if (len == 0) return {i, false, p[i]};
+        if ((code < 0x20 && code != 0x09 && code != 0x0A && code != 0x0D) || code == 0x7F ||
+            (code >= 0x80 && code <= 0x9F && code != 0x85) || code == 0xFFFE || code == 0xFFFF)
+            return {i, true, code};
         i += len;
     }
     return {};
+}
+
+/// yaml-cpp 0.7 writes the escapes `\N` (U+0085) and `\_` (U+00A0) of a double-quoted scalar as
+/// one byte each, not as UTF-8. The text was checked to be UTF-8 before it was parsed, so a byte of
+/// a scalar that is not part of well-formed UTF-8 came from such an escape: it is written as the
+/// code point it stands for. Scalars without one are returned as they are.
+std::string
+utf8_scalar(const std::string& s)
+{
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::string out;
+    std::size_t done = 0;   // bytes of `s` already in `out`
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t code = 0;
+        if (const std::size_t len = utf8_at(p, s.size(), i, code)) {
+            i += len;
+            continue;
+        }
+        out.append(s, done, i - done);
+        out += static_cast<char>(0xC0 | (p[i] >> 6));
+        out += static_cast<char>(0x80 | (p[i] & 0x3F));
+        done = ++i;
+    }
+    if (done == 0) return s;   // all well-formed
+    out.append(s, done, std::string::npos);
+    return out;
 }
 
 }  // namespace

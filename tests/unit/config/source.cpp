@@ -332,6 +332,18 @@ TEST_CASE("a control character in a YAML or JSON document is a problem at its po
     CHECK(ok.ok());
 }
 
+TEST_CASE("the escapes \\N and \\_ of a double-quoted YAML scalar read as UTF-8 text", "[config][source][yaml]")
+{
+    // Found by fuzz_config: yaml-cpp 0.7 writes them as the single bytes 0x85 and 0xA0, which the
+    // printers then wrote into a file that no longer read back.
+    diagnostics d;
+    const auto docs = parse("\"k\\N\": \"a\\Nb\\_c \\u00e9\"\n", format::yaml, d);
+    REQUIRE(d.ok());
+    REQUIRE(docs.size() == 1);
+    CHECK(docs[0].root.as_map()[0].key == "k\xc2\x85");
+    CHECK(at(docs[0].root, {"k\xc2\x85"}).as_string() == "a\xc2\x85" "b\xc2\xa0" "c \xc3\xa9");
+}
+
 TEST_CASE("a comma at the top of a document is a problem at the comma, not a hang", "[config][source][yaml]")
 {
     // Found by fuzz_config: yaml-cpp 0.7 leaves a ',' it cannot start a node with unread at the
