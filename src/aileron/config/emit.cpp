@@ -41,6 +41,7 @@ yaml_needs_quotes(const std::string& s)
                                                   "on", "On", "ON", "off", "Off", "OFF"};
     for (std::string_view w : yaml11)
         if (s == w) return true;
+    if (s == "<<") return true;   // a plain << is a merge key
     const char first = s.front();
     if (std::string_view("-?:,[]{}#&*!|>'\"%@`. ").find(first) != std::string_view::npos) return true;
     if (first >= '0' && first <= '9') return true;   // dates, times, 1.1 octals, sexagesimals

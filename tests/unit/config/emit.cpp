@@ -249,6 +249,16 @@ TEST_CASE("C1 controls and U+FFFE/U+FFFF in values are escaped in YAML and JSON 
     }
 }
 
+TEST_CASE("a key or value that is << is quoted in YAML, where a plain << is a merge key", "[config][emit][roundtrip]")
+{
+    // Found by fuzz_config: "<<: ZE" read as a key "<<" printed back as a merge key.
+    node n = node::make_map();
+    n.set("<<", str("<<"));
+    const std::string yaml = to_yaml(n);
+    CHECK(yaml == "\"<<\": \"<<\"\n");
+    CHECK(same_values(reparse(yaml, format::yaml), n));
+}
+
 TEST_CASE("special floats survive YAML and TOML round trips", "[config][emit][roundtrip]")
 {
     node n = node::make_map();
