@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <regex>
@@ -246,9 +247,11 @@ TEST_CASE("a full queue drops records instead of waiting, and says how many", "[
         CHECK(refused > 0);
         CHECK(w.dropped() == static_cast<std::uint64_t>(refused));
         open = true;
-        w.flush();
-        CHECK(out.back().find("log records dropped") != std::string::npos);
     }
+    // The writer is gone, its thread joined: everything it wrote is in `out`, the notice among
+    // it (where it lands among the records depends on when the writer noticed the drops).
+    CHECK(std::any_of(out.begin(), out.end(),
+                      [](const std::string& r) { return r.find("log records dropped") != std::string::npos; }));
 }
 
 TEST_CASE("a thread keeps no ring of a writer that is gone", "[log][log_writer]") {
