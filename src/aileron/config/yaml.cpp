@@ -308,8 +308,11 @@ std::optional<YAML::Mark>
 runaway_document(const std::string& text)
 {
     std::size_t markers = 1;
-    for (std::size_t i = 0; i < text.size(); i = text.find('\n', i) == std::string::npos ? text.size() : text.find('\n', i) + 1)
+    for (std::size_t i = 0; i < text.size();) {
         if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0) ++markers;
+        const std::size_t eol = text.find('\n', i);
+        i = eol == std::string::npos ? text.size() : eol + 1;
+    }
     std::istringstream in{text};
     YAML::Parser parser{in};
     document_marks marks;
@@ -415,8 +418,6 @@ void
 parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::string_view format_name,
            std::vector<document>& out, diagnostics& diag)
 {
-    // YAML and JSON are Unicode text: bytes that are not UTF-8, and control characters, are an
-    // error (as in AILERON's yaml.v3), not passed on into values that no printer could write back.
     // The position of byte `at` of the text.
     auto mark_at = [&](std::size_t at) {
         const std::string_view before = text.substr(0, at);
@@ -424,6 +425,8 @@ parse_yaml(std::string_view text, const file_ptr& file, int first_line, std::str
         const std::size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
         return mark{file, first_line + static_cast<int>(newlines), static_cast<int>(at - line_start) + 1};
     };
+    // YAML and JSON are Unicode text: bytes that are not UTF-8, and control characters, are an
+    // error (as in AILERON's yaml.v3), not passed on into values that no printer could write back.
     if (const unreadable bad = first_unreadable(text); bad.at != std::string_view::npos) {
         char code[16];
         std::snprintf(code, sizeof code, bad.control ? "U+%04X" : "byte 0x%02X", static_cast<unsigned>(bad.code));
