@@ -186,6 +186,8 @@ public:
         bool own_id_ = false;
         char id_[20];
         std::chrono::steady_clock::time_point start_;
+        /// When the exchange began, read once: the id's seconds and the request record's time.
+        std::chrono::system_clock::time_point at_;
         std::unique_ptr<body_source> replay_;   ///< journal: what the rest of the chain reads
         body_source* original_ = nullptr;       ///< the request's body before replay_
     };

@@ -837,14 +837,14 @@ http_logger::exchange::exchange(const http_logger& l, request& req, bool client)
     : l_(*l.impl_), req_(req), client_(client),
       // Server side the request started when the server had its header (AILERON: when the
       // middleware was entered, a moment later); client side now.
-      start_(client ? steady_clock::now() : req.context().start) {
+      start_(client ? steady_clock::now() : req.context().start), at_(system_clock::now()) {
     // As in AILERON, an id already given to the request (by an HTTPLogger further out, server
     // side) is used again: the records of one request share it, upstream calls included.
     std::string_view inherited = req.context().log_id;
     if (inherited.size() == sizeof id_) {
         std::memcpy(id_, inherited.data(), sizeof id_);
     } else {
-        make_log_id(id_, duration_cast<seconds>(system_clock::now().time_since_epoch()).count());
+        make_log_id(id_, duration_cast<seconds>(at_.time_since_epoch()).count());
         if (!client) {
             req.context().log_id = std::string_view{id_, sizeof id_};
             own_id_ = true;
@@ -899,7 +899,7 @@ std::string_view proto_of(unsigned version) { return version == 10 ? "HTTP/1.0" 
 
 void http_logger::exchange::log_request() {
     thread_local request_parts p;
-    const auto now = system_clock::now();
+    const auto now = at_;
     fill_request(l_, l_.req, req_, client_, p, now);
     emit(l_, l_.req,
          request_record{now, client_, std::string_view{id_, sizeof id_}, p.time, req_.method_string(), p.path, p.query,

@@ -29,12 +29,33 @@ constexpr auto json_plain = [] {
     return t;
 }();
 
+/// How many bytes at the start of `s` are plain (`json_plain`). Eight bytes at a time: a word
+/// is all plain unless a byte is below 0x20, at or above 0x80, `"` or `\`, each of which the
+/// usual bit tricks tell for all eight bytes at once; the word with such a byte, and the tail,
+/// go byte by byte. Log records are mostly plain ASCII, so this is most of their formatting.
+std::size_t plain_prefix(std::string_view s) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
+    const char* p = s.data();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+        const std::uint64_t special = ((x - ones * 0x20) & ~x)              // a byte < 0x20
+                                      | ((quote - ones) & ~quote)           // a '"'
+                                      | ((backslash - ones) & ~backslash)   // a '\'
+                                      | x;                                  // a byte >= 0x80
+        if (special & high) break;
+    }
+    while (i < s.size() && json_plain[static_cast<unsigned char>(p[i])]) ++i;
+    return i;
+}
+
 }  // namespace
 
 void append_log_json_string(std::string& out, std::string_view s) {
     // The common case, nothing to escape: one resize and one copy.
-    std::size_t plain = 0;
-    while (plain < s.size() && json_plain[static_cast<unsigned char>(s[plain])]) ++plain;
+    const std::size_t plain = plain_prefix(s);
     const std::size_t at = out.size();
     if (plain == s.size()) {
         out.resize(at + s.size() + 2);
@@ -222,8 +243,22 @@ void log_record::begin_value(std::string_view key) {
         append_text_key(key);
         return;
     }
-    if (!first_.back()) line_ += ',';
+    const bool comma = !first_.back();
     first_.back() = false;
+    if (plain_prefix(key) == key.size()) {
+        // Keys are nearly always plain: the comma, the quoted key and the colon in one resize.
+        const std::size_t at = line_.size();
+        line_.resize(at + comma + key.size() + 3);
+        char* p = line_.data() + at;
+        if (comma) *p++ = ',';
+        *p++ = '"';
+        if (!key.empty()) std::memcpy(p, key.data(), key.size());
+        p += key.size();
+        p[0] = '"';
+        p[1] = ':';
+        return;
+    }
+    if (comma) line_ += ',';
     append_log_json_string(line_, key);
     line_ += ':';
 }

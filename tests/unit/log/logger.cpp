@@ -89,6 +89,40 @@ TEST_CASE("nested objects, numbers and escaping as Go's slog writes them", "[log
           "\n");
 }
 
+TEST_CASE("a byte that needs escaping is escaped wherever it stands in a string or a key", "[log][logger]") {
+    // The scan for plain bytes reads eight at a time: each special byte at each offset of
+    // strings shorter and longer than a word, as value and as key, against the escaped form.
+    const std::pair<char, std::string_view> specials[] = {
+        {'"', R"(\")"},      {'\\', R"(\\)"},     {'\n', R"(\n)"},  {'\x01', R"(\u0001)"},
+        {'\x1f', R"(\u001f)"}, {'\xff', R"(\ufffd)"}, {'\x7f', "\x7f"}, {' ', " "}};
+    for (const auto& [byte, escaped] : specials) {
+        for (std::size_t len = 1; len <= 19; ++len) {
+            for (std::size_t at = 0; at < len; ++at) {
+                std::string s(len, 'a');
+                s[at] = byte;
+                const std::string want = '"' + std::string(at, 'a') + std::string{escaped} + std::string(len - at - 1, 'a') + '"';
+                std::string value;
+                append_log_json_string(value, s);
+                INFO("byte " << int(static_cast<unsigned char>(byte)) << " at " << at << " of " << len);
+                CHECK(value == want);
+            }
+        }
+    }
+    capture c;
+    auto o = plain();
+    o.no_datetime = o.no_location = true;
+    logger log{o, std::make_unique<capture_sink>(c)};
+    log.log(log_level::info, "m", [](log_record& r) {
+        r.add("plain-key-of-17b", "v");
+        r.add("key with \"quote\"", "v");
+    });
+    log.flush();
+    auto r = c.all();
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].ends_with(R"("msg":"m","plain-key-of-17b":"v","key with \"quote\"":"v"})"
+                         "\n"));
+}
+
 TEST_CASE("field replacers rewrite strings, remove fields and whole objects by path", "[log][logger]") {
     capture c;
     auto o = plain();
