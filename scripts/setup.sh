@@ -9,6 +9,8 @@ packages=(
   ca-certificates
   libboost1.81-dev libtomlplusplus-dev libyaml-cpp-dev catch2 libbenchmark-dev
   libssl-dev zlib1g-dev libbrotli-dev
+  # the allocator the aileron binary links (docs/architecture.md, "Build")
+  libjemalloc-dev
   # the openssl command line makes the certificates of the HeaderCertMiddleware tests
   openssl
   # Expat, the XML parser of SOAPRESTMiddleware

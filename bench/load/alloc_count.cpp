@@ -1,5 +1,6 @@
 // An LD_PRELOAD library that counts a process's heap allocations (malloc, calloc, realloc,
-// aligned_alloc, posix_memalign, memalign; operator new and Asio's frame allocator end up in
+// aligned_alloc, posix_memalign, memalign, and operator new, which a malloc such as jemalloc
+// replaces too instead of letting libstdc++'s call malloc; Asio's frame allocator ends up in
 // these) and prints the total to stderr when the process exits:
 //
 //   LD_PRELOAD=build/bench/liballoc_count.so server ...   ->   "alloc_count: 123456 allocations"
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdio>
+#include <new>
 
 namespace {
 
@@ -40,7 +42,26 @@ bool from_bootstrap(void* p) {
     return p >= static_cast<void*>(bootstrap) && p < static_cast<void*>(bootstrap + sizeof bootstrap);
 }
 
-void bump() { count.fetch_add(1, std::memory_order_relaxed); }
+/// > 0 while an operator new of this library runs: it counted the allocation already, and
+/// libstdc++'s operator new (the one it calls when the malloc is glibc's) calls malloc.
+thread_local int in_new = 0;
+
+void bump() {
+    if (!in_new) count.fetch_add(1, std::memory_order_relaxed);
+}
+
+/// Counts one allocation and calls the operator new that the process would call without this
+/// library (jemalloc's or libstdc++'s), found by its mangled name.
+template <class Sig, class... Args>
+void* counted_new(Sig*& real, const char* name, Args... args) {
+    if (!real) real = reinterpret_cast<Sig*>(::dlsym(RTLD_NEXT, name));
+    bump();
+    ++in_new;
+    struct leave {
+        ~leave() { --in_new; }
+    } on_exit;
+    return real(args...);
+}
 
 struct reporter {
     ~reporter() {
@@ -113,3 +134,45 @@ void free(void* p) {
 }
 
 }  // extern "C"
+
+// The replaceable allocating forms of operator new (the deleting forms need no counting: they
+// go to the same library as the matching new, which this one called).
+using new_fn = void*(std::size_t);
+using new_nothrow_fn = void*(std::size_t, const std::nothrow_t&) noexcept;
+using new_aligned_fn = void*(std::size_t, std::align_val_t);
+using new_aligned_nothrow_fn = void*(std::size_t, std::align_val_t, const std::nothrow_t&) noexcept;
+
+void* operator new(std::size_t n) {
+    static new_fn* real = nullptr;
+    return counted_new(real, "_Znwm", n);
+}
+void* operator new[](std::size_t n) {
+    static new_fn* real = nullptr;
+    return counted_new(real, "_Znam", n);
+}
+void* operator new(std::size_t n, const std::nothrow_t& t) noexcept {
+    static new_nothrow_fn* real = nullptr;
+    return counted_new<new_nothrow_fn, std::size_t, const std::nothrow_t&>(real, "_ZnwmRKSt9nothrow_t", n, t);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+    static new_nothrow_fn* real = nullptr;
+    return counted_new<new_nothrow_fn, std::size_t, const std::nothrow_t&>(real, "_ZnamRKSt9nothrow_t", n, t);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    static new_aligned_fn* real = nullptr;
+    return counted_new(real, "_ZnwmSt11align_val_t", n, a);
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    static new_aligned_fn* real = nullptr;
+    return counted_new(real, "_ZnamSt11align_val_t", n, a);
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
+    static new_aligned_nothrow_fn* real = nullptr;
+    return counted_new<new_aligned_nothrow_fn, std::size_t, std::align_val_t, const std::nothrow_t&>(
+        real, "_ZnwmSt11align_val_tRKSt9nothrow_t", n, a, t);
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
+    static new_aligned_nothrow_fn* real = nullptr;
+    return counted_new<new_aligned_nothrow_fn, std::size_t, std::align_val_t, const std::nothrow_t&>(
+        real, "_ZnamSt11align_val_tRKSt9nothrow_t", n, a, t);
+}
