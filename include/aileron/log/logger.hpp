@@ -199,7 +199,7 @@ private:
     };
     const stamp_cache& stamps(const civil_time& c, std::int64_t ns) const;
     /// `,"location":{...}` of a call site, formatted once per thread.
-    std::string_view location_json(const std::source_location& where, std::string_view file) const;
+    std::string_view location_json(const std::source_location& where) const;
     static std::string format_dropped(std::uint64_t n, const void* self);
 
     options opt_;

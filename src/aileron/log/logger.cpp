@@ -29,25 +29,46 @@ constexpr auto json_plain = [] {
     return t;
 }();
 
-/// How many bytes at the start of `s` are plain (`json_plain`). Eight bytes at a time: a word
-/// is all plain unless a byte is below 0x20, at or above 0x80, `"` or `\`, each of which the
-/// usual bit tricks tell for all eight bytes at once; the word with such a byte, and the tail,
-/// go byte by byte. Log records are mostly plain ASCII, so this is most of their formatting.
-std::size_t plain_prefix(std::string_view s) noexcept {
+/// Whether one of the eight bytes of `x` is not plain: below 0x20, at or above 0x80, `"` or
+/// `\`, each of which the usual bit tricks tell for all eight bytes at once.
+constexpr bool has_special(std::uint64_t x) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
+    const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+    return ((((x - ones * 0x20) & ~x)              // a byte < 0x20
+             | ((quote - ones) & ~quote)           // a '"'
+             | ((backslash - ones) & ~backslash)   // a '\'
+             | x)                                  // a byte >= 0x80
+            & high) != 0;
+}
+
+std::uint64_t load8(const char* p) noexcept {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
+}
+
+std::uint32_t load4(const char* p) noexcept {
+    std::uint32_t x;
+    std::memcpy(&x, p, 4);
+    return x;
+}
+
+/// How many bytes at the start of `s` are plain (`json_plain`). Log records are mostly plain
+/// ASCII in short strings (keys, methods, ids), so the common answer "all of them" is found a
+/// word at a time, the last word overlapping the one before it, and a string of 4 to 7 bytes as
+/// two overlapping halves of one word; only a word with a special byte goes byte by byte.
+std::size_t plain_prefix(std::string_view s) noexcept {
     const char* p = s.data();
+    const std::size_t n = s.size();
     std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-        const std::uint64_t special = ((x - ones * 0x20) & ~x)              // a byte < 0x20
-                                      | ((quote - ones) & ~quote)           // a '"'
-                                      | ((backslash - ones) & ~backslash)   // a '\'
-                                      | x;                                  // a byte >= 0x80
-        if (special & high) break;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8)
+            if (has_special(load8(p + i))) break;
+        if (i + 8 > n && (i == n || !has_special(load8(p + n - 8)))) return n;
+    } else if (n >= 4) {
+        if (!has_special(std::uint64_t{load4(p)} | std::uint64_t{load4(p + n - 4)} << 32)) return n;
     }
-    while (i < s.size() && json_plain[static_cast<unsigned char>(p[i])]) ++i;
+    while (i < n && json_plain[static_cast<unsigned char>(p[i])]) ++i;
     return i;
 }
 
@@ -150,6 +171,14 @@ std::atomic<const logger*> default_raw{nullptr};
 void append_int(std::string& out, std::int64_t v) {
     char buf[24];
     out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+/// The source file of a call site as the records name it: the path below `src/` or `include/`.
+std::string_view source_file(const std::source_location& where) noexcept {
+    std::string_view file = where.file_name();
+    if (auto p = file.rfind("/src/"); p != std::string_view::npos) file.remove_prefix(p + 5);
+    else if (auto q = file.rfind("/include/"); q != std::string_view::npos) file.remove_prefix(q + 9);
+    return file;
 }
 
 /// The civil time of the current second, computed once per second per thread and zone.
@@ -393,10 +422,6 @@ log_record& logger::begin(log_level l, std::string_view msg, std::chrono::system
     const auto nanos = static_cast<std::uint32_t>(ns % 1'000'000'000);
     const civil_time& c = civil_now(opt_.zone, secs);
 
-    std::string_view file = where.file_name();
-    if (auto p = file.rfind("/src/"); p != std::string_view::npos) file.remove_prefix(p + 5);
-    else if (auto q = file.rfind("/include/"); q != std::string_view::npos) file.remove_prefix(q + 9);
-
     if (opt_.unstructured) {
         output_layout_.append(r.line_, c, nanos);
         r.line_ += ' ';
@@ -428,7 +453,7 @@ log_record& logger::begin(log_level l, std::string_view msg, std::chrono::system
         }
         if (!opt_.no_location) {
             r.open("location");
-            r.add("file", file);
+            r.add("file", source_file(where));
             r.add("func", function_name(where.function_name()));
             r.add("line", static_cast<std::int64_t>(where.line()));
             r.close();
@@ -443,7 +468,7 @@ log_record& logger::begin(log_level l, std::string_view msg, std::chrono::system
     r.add("level", level_name(l));
     r.add("msg", msg);
     if (!opt_.no_datetime) r.line_ += stamp.datetime;
-    if (!opt_.no_location) r.line_ += location_json(where, file);
+    if (!opt_.no_location) r.line_ += location_json(where);
     return r;
 }
 
@@ -472,7 +497,7 @@ const logger::stamp_cache& logger::stamps(const civil_time& c, std::int64_t ns) 
     return cache;
 }
 
-std::string_view logger::location_json(const std::source_location& where, std::string_view file) const {
+std::string_view logger::location_json(const std::source_location& where) const {
     struct entry {
         const char* file;
         const char* func;
@@ -483,7 +508,7 @@ std::string_view logger::location_json(const std::source_location& where, std::s
     for (const auto& e : sites)
         if (e.line == where.line() && e.file == where.file_name() && e.func == where.function_name()) return e.json;
     std::string json = R"(,"location":{"file":)";
-    append_log_json_string(json, file);
+    append_log_json_string(json, source_file(where));
     json += R"(,"func":)";
     append_log_json_string(json, function_name(where.function_name()));
     json += R"(,"line":)";
