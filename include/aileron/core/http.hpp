@@ -192,9 +192,10 @@ public:
 
     request() : request(header_type{}) {}
     /// A request with `hdr` and the body `body` (none: an empty body). The context is the
-    /// request's own unless one is given (the server passes the connection's).
+    /// request's own, on the heap, unless one is given (the server passes the connection's).
     explicit request(header_type hdr, body_source* body = nullptr, request_context* ctx = nullptr)
-        : header_type(std::move(hdr)), body_(body), ctx_(ctx ? ctx : &own_ctx_.emplace()) {}
+        : header_type(std::move(hdr)), body_(body),
+          ctx_(ctx ? ctx : (own_ctx_ = std::make_unique<request_context>()).get()) {}
     request(http::verb method, std::string_view target, unsigned version = 11)
         : request(header_type{}) {
         this->method(method);
@@ -224,8 +225,12 @@ private:
         task<result<asio::const_buffer>> next() override { co_return asio::const_buffer{}; }
         std::optional<std::uint64_t> size() const noexcept override { return 0; }
     };
-    std::optional<request_context> own_ctx_;   // only for requests made without a server;
-    body_source* body_;                        // declared first: ctx_ may point into it
+    // Only for requests made without a server (tests, code that builds requests itself). A
+    // pointer, not an optional: a context is ~260 bytes, which every request the server makes
+    // would carry unused in its connection's coroutine frame. Declared before ctx_, which
+    // may point to it.
+    std::unique_ptr<request_context> own_ctx_;
+    body_source* body_;
     request_context* ctx_;
     empty_source empty_;
 };
