@@ -1,6 +1,7 @@
 #include <aileron/log/logger.hpp>
 
 #include <aileron/detail/quote.hpp>
+#include <aileron/detail/unaligned.hpp>
 
 #include <array>
 #include <algorithm>
@@ -41,18 +42,6 @@ constexpr bool has_special(std::uint64_t x) noexcept {
             & high) != 0;
 }
 
-std::uint64_t load8(const char* p) noexcept {
-    std::uint64_t x;
-    std::memcpy(&x, p, 8);
-    return x;
-}
-
-std::uint32_t load4(const char* p) noexcept {
-    std::uint32_t x;
-    std::memcpy(&x, p, 4);
-    return x;
-}
-
 /// How many bytes at the start of `s` are plain (`json_plain`). Log records are mostly plain
 /// ASCII in short strings (keys, methods, ids), so the common answer "all of them" is found a
 /// word at a time, the last word overlapping the one before it, and a string of 4 to 7 bytes as
@@ -63,10 +52,10 @@ std::size_t plain_prefix(std::string_view s) noexcept {
     std::size_t i = 0;
     if (n >= 8) {
         for (; i + 8 <= n; i += 8)
-            if (has_special(load8(p + i))) break;
-        if (i + 8 > n && (i == n || !has_special(load8(p + n - 8)))) return n;
+            if (has_special(detail::load64(p + i))) break;
+        if (i + 8 > n && (i == n || !has_special(detail::load64(p + n - 8)))) return n;
     } else if (n >= 4) {
-        if (!has_special(std::uint64_t{load4(p)} | std::uint64_t{load4(p + n - 4)} << 32)) return n;
+        if (!has_special(std::uint64_t{detail::load32(p)} | std::uint64_t{detail::load32(p + n - 4)} << 32)) return n;
     }
     while (i < n && json_plain[static_cast<unsigned char>(p[i])]) ++i;
     return i;

@@ -1,6 +1,7 @@
 #include <aileron/proxy/load_balancer.hpp>
 
 #include <aileron/core/url.hpp>
+#include <aileron/detail/unaligned.hpp>
 
 #include <arpa/inet.h>
 
@@ -27,16 +28,6 @@ static_assert(std::endian::native == std::endian::little, "hash64 reads words li
 constexpr std::uint64_t p1 = 0x9E3779B185EBCA87ULL, p2 = 0xC2B2AE3D27D4EB4FULL, p3 = 0x165667B19E3779F9ULL,
                         p4 = 0x85EBCA77C2B2AE63ULL, p5 = 0x27D4EB2F165667C5ULL;
 
-std::uint64_t read64(const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-std::uint32_t read32(const char* p) noexcept {
-    std::uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
 std::uint64_t xxh_round(std::uint64_t acc, std::uint64_t input) noexcept {
     return std::rotl(acc + input * p2, 31) * p1;
 }
@@ -141,10 +132,10 @@ std::uint64_t hash64(std::string_view s) noexcept {
     if (s.size() >= 32) {
         std::uint64_t v1 = p1 + p2, v2 = p2, v3 = 0, v4 = 0 - p1;
         for (; end - p >= 32; p += 32) {
-            v1 = xxh_round(v1, read64(p));
-            v2 = xxh_round(v2, read64(p + 8));
-            v3 = xxh_round(v3, read64(p + 16));
-            v4 = xxh_round(v4, read64(p + 24));
+            v1 = xxh_round(v1, detail::load64(p));
+            v2 = xxh_round(v2, detail::load64(p + 8));
+            v3 = xxh_round(v3, detail::load64(p + 16));
+            v4 = xxh_round(v4, detail::load64(p + 24));
         }
         h = std::rotl(v1, 1) + std::rotl(v2, 7) + std::rotl(v3, 12) + std::rotl(v4, 18);
         h = xxh_merge(xxh_merge(xxh_merge(xxh_merge(h, v1), v2), v3), v4);
@@ -152,9 +143,9 @@ std::uint64_t hash64(std::string_view s) noexcept {
         h = p5;
     }
     h += s.size();
-    for (; end - p >= 8; p += 8) h = std::rotl(h ^ xxh_round(0, read64(p)), 27) * p1 + p4;
+    for (; end - p >= 8; p += 8) h = std::rotl(h ^ xxh_round(0, detail::load64(p)), 27) * p1 + p4;
     if (end - p >= 4) {
-        h = std::rotl(h ^ (std::uint64_t{read32(p)} * p1), 23) * p2 + p3;
+        h = std::rotl(h ^ (std::uint64_t{detail::load32(p)} * p1), 23) * p2 + p3;
         p += 4;
     }
     for (; p < end; ++p) h = std::rotl(h ^ (std::uint64_t{static_cast<unsigned char>(*p)} * p5), 11) * p1;

@@ -90,8 +90,9 @@ TEST_CASE("nested objects, numbers and escaping as Go's slog writes them", "[log
 }
 
 TEST_CASE("a byte that needs escaping is escaped wherever it stands in a string or a key", "[log][logger]") {
-    // The scan for plain bytes reads eight at a time: each special byte at each offset of
-    // strings shorter and longer than a word, as value and as key, against the escaped form.
+    // The scan for plain bytes reads a word at a time: each special byte at each offset of
+    // strings shorter and longer than a word, against the escaped form; then a plain key and
+    // one that needs escaping, which take the two paths of a record's keys.
     const std::pair<char, std::string_view> specials[] = {
         {'"', R"(\")"},      {'\\', R"(\\)"},     {'\n', R"(\n)"},  {'\x01', R"(\u0001)"},
         {'\x1f', R"(\u001f)"}, {'\xff', R"(\ufffd)"}, {'\x7f', "\x7f"}, {' ', " "}};
